@@ -1,0 +1,283 @@
+// Package broker decides how a token is got: from the cache when it can
+// serve, otherwise under the session's lock by refresh, or by a sign-in.
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/flows"
+	"github.com/fourinsight-token/fourinsight-token/store"
+	"golang.org/x/oauth2"
+)
+
+// Store keeps one entry per session key (store.File, or the keyring).
+type Store interface {
+	Load(key string) (*store.Entry, error)
+	Save(key string, e *store.Entry) error
+	Delete(key string) error
+	Keys() ([]string, error)
+}
+
+// Locker serialises the work on one session across processes.
+type Locker interface {
+	Lock(ctx context.Context, key string, waiting func()) (unlock func(), err error)
+}
+
+// Errors a caller maps to exit codes with errors.Is.
+var (
+	// ErrSignInRequired: only an interactive sign-in could help, and it is
+	// not allowed here (exit 3).
+	ErrSignInRequired = errors.New("sign-in required")
+	// ErrMismatch: the session was made for another provider or client (exit 2).
+	ErrMismatch = errors.New("session belongs to other settings")
+)
+
+// Broker hands out tokens for sessions of one profile.
+type Broker struct {
+	Settings Settings
+	Store    Store  // nil: --no-store, sign in on every call
+	Locks    Locker // may be nil only with a nil Store
+	Interact Interaction
+
+	MinValid     time.Duration // a served token stays valid at least this long
+	LockTimeout  time.Duration
+	LoginTimeout time.Duration
+	HTTP         flows.HTTPOptions
+	Stderr       io.Writer // notices and warnings; never secrets
+	Logf         flows.Logf
+
+	httpOnce   sync.Once
+	httpClient *http.Client
+	httpErr    error
+	endpoints  *flows.Endpoints
+}
+
+func (b *Broker) logf(format string, args ...any) {
+	if b.Logf != nil {
+		b.Logf(format, args...)
+	}
+}
+
+func (b *Broker) warn(format string, args ...any) {
+	if b.Stderr != nil {
+		fmt.Fprintf(b.Stderr, "fourinsight-token: "+format+"\n", args...)
+	}
+}
+
+// Cached returns the session's entry when it can serve as it is: valid for
+// MinValid and made for these settings. It reads one file, takes no lock and
+// makes no network call. A nil entry with a nil error means the cache cannot
+// serve and Token must do the work.
+func (b *Broker) Cached(key string) (*store.Entry, error) {
+	if b.Store == nil {
+		return nil, nil
+	}
+	e, err := b.load(key)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	if err := b.checkOwner(key, e); err != nil {
+		return nil, err
+	}
+	if left := time.Until(e.ExpiresAt); e.ValidFor(b.MinValid, time.Now()) {
+		b.logf("cache: session %s valid for %s more; serving it", name(key), left.Round(time.Second))
+		return e, nil
+	} else if e.AccessToken != "" {
+		b.logf("cache: session %s has %s left, less than --min-valid %s", name(key), left.Round(time.Second), b.MinValid)
+	}
+	return nil, nil
+}
+
+// Token returns a token for the session that stays valid for MinValid:
+// from the cache if it can serve, else under the session's lock (read again,
+// since another process may have done the work meanwhile) by refresh, and by
+// a sign-in when there is no refresh token or the provider refused it.
+// force skips the cache and the refresh: the Python client's auth_force.
+func (b *Broker) Token(ctx context.Context, key string, force bool) (*store.Entry, error) {
+	if b.Store == nil {
+		return b.signIn(ctx, key, nil)
+	}
+	if !force {
+		if e, err := b.Cached(key); e != nil || err != nil {
+			return e, err
+		}
+	}
+
+	unlock, err := b.lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	e, err := b.load(key)
+	if err != nil {
+		return nil, err
+	}
+	if e != nil {
+		if err := b.checkOwner(key, e); err != nil {
+			return nil, err
+		}
+	}
+	if !force && e.ValidFor(b.MinValid, time.Now()) {
+		b.logf("cache: session %s was renewed by another process while we waited", name(key))
+		return e, nil
+	}
+	if !force && e != nil && e.RefreshToken != "" {
+		fresh, err := b.refresh(ctx, key, e)
+		if err == nil {
+			return fresh, nil
+		}
+		if !flows.IsInvalidGrant(err) {
+			return nil, err
+		}
+		b.warn("the provider no longer accepts the refresh token of session %s; signing in again", name(key))
+		e.RefreshToken = ""
+		if err := b.Store.Save(key, e); err != nil {
+			return nil, err
+		}
+	}
+	return b.signIn(ctx, key, e)
+}
+
+// lock takes the session's lock within LockTimeout, saying on stderr what it
+// waits for when that takes more than a second.
+func (b *Broker) lock(ctx context.Context, key string) (func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, b.LockTimeout)
+	defer cancel()
+	var timer *time.Timer
+	waiting := func() {
+		b.logf("lock: session %s is busy; waiting up to %s", name(key), b.LockTimeout)
+		timer = time.AfterFunc(time.Second, func() {
+			b.warn("waiting for another fourinsight-token working on session %s (a sign-in may be in progress)…", name(key))
+		})
+	}
+	unlock, err := b.Locks.Lock(ctx, key, waiting)
+	if timer != nil {
+		timer.Stop()
+	}
+	return unlock, err
+}
+
+// load reads the session's entry; a corrupt entry is reported and treated as
+// absent, so a sign-in replaces it.
+func (b *Broker) load(key string) (*store.Entry, error) {
+	e, err := b.Store.Load(key)
+	switch {
+	case err == nil:
+		return e, nil
+	case errors.Is(err, store.ErrNotFound):
+		b.logf("cache: session %s has no entry", name(key))
+		return nil, nil
+	case errors.Is(err, store.ErrCorrupt):
+		b.warn("ignoring the cached session %s: %v; it will be replaced at the next sign-in", name(key), err)
+		return nil, nil
+	}
+	return nil, err
+}
+
+// checkOwner refuses an entry this tool made for another provider or client.
+// Entries from the Python client carry no record and are used as they are.
+func (b *Broker) checkOwner(key string, e *store.Entry) error {
+	if e.Meta == nil {
+		return nil
+	}
+	want := b.Settings.identity()
+	if e.Meta.Provider == want.Provider && e.Meta.ClientID == want.ClientID {
+		return nil
+	}
+	return fmt.Errorf("%w: session %s was signed in at %s as client %s, but the current settings name %s as client %s; use another --session, or run: fourinsight-token logout %s",
+		ErrMismatch, name(key), e.Meta.Provider, e.Meta.ClientID, want.Provider, want.ClientID, sessionFlag(key))
+}
+
+// refresh trades the entry's refresh token at the endpoint that issued it.
+func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*store.Entry, error) {
+	ctx, err := b.withHTTP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := b.oauthConfig(ctx, b.userFlow())
+	if err != nil {
+		return nil, err
+	}
+	if e.TokenURL != "" {
+		if err := flows.CheckURL(e.TokenURL); err != nil {
+			return nil, fmt.Errorf("the cached token_url of session %s: %w", name(key), err)
+		}
+		cfg.Endpoint.TokenURL = e.TokenURL
+	}
+	if cfg.Endpoint.TokenURL == "" {
+		return nil, fmt.Errorf("%w: session %s has a refresh token but no token_url to use it at; run: fourinsight-token login %s", ErrSignInRequired, name(key), sessionFlag(key))
+	}
+	b.logf("refresh: session %s at %s", name(key), cfg.Endpoint.TokenURL)
+	tok, err := flows.Refresh(ctx, cfg, e.RefreshToken)
+	if err != nil {
+		return nil, err
+	}
+	flow := ""
+	if e.Meta != nil {
+		flow = e.Meta.Flow
+	}
+	return b.save(key, e, tok, flow, cfg.Endpoint.TokenURL)
+}
+
+// save merges a token response into the session's entry, keeping the fields
+// it does not manage, and writes it (unless --no-store).
+func (b *Broker) save(key string, prev *store.Entry, tok *oauth2.Token, flow, tokenURL string) (*store.Entry, error) {
+	e := merge(prev, tok)
+	e.TokenURL = tokenURL
+	id := b.Settings.identity()
+	e.Meta = &store.Meta{
+		Provider: id.Provider,
+		ClientID: id.ClientID,
+		Flow:     flow,
+		Subject:  subjectOf(e),
+		Profile:  b.Settings.Profile.Name,
+		Updated:  time.Now().UTC().Truncate(time.Second),
+	}
+	if b.Store == nil {
+		return e, nil
+	}
+	if err := b.Store.Save(key, e); err != nil {
+		return nil, err
+	}
+	b.logf("cache: saved session %s, valid until %s", name(key), e.ExpiresAt.Format(time.RFC3339))
+	return e, nil
+}
+
+// withHTTP puts the provider HTTP client in ctx for x/oauth2, building it on
+// first use so that the cached path never pays for it.
+func (b *Broker) withHTTP(ctx context.Context) (context.Context, error) {
+	b.httpOnce.Do(func() {
+		o := b.HTTP
+		if o.Logf == nil {
+			o.Logf = b.Logf
+		}
+		b.httpClient, b.httpErr = flows.NewHTTPClient(o)
+	})
+	if b.httpErr != nil {
+		return ctx, b.httpErr
+	}
+	return flows.WithClient(ctx, b.httpClient), nil
+}
+
+// name renders a session key for messages.
+func name(key string) string {
+	if key == "" {
+		return "(default)"
+	}
+	return key
+}
+
+// sessionFlag is the flag that selects the session in a suggested command.
+func sessionFlag(key string) string {
+	if key == "" {
+		return ""
+	}
+	return "-s " + key
+}

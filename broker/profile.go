@@ -1,0 +1,212 @@
+package broker
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Profile is a named set of provider settings. Fields left empty fall back to
+// the built-in defaults; flags and environment variables override them.
+type Profile struct {
+	Name          string   `json:"-"`
+	Issuer        string   `json:"issuer,omitempty"`
+	AuthURL       string   `json:"auth_url,omitempty"`
+	TokenURL      string   `json:"token_url,omitempty"`
+	DeviceAuthURL string   `json:"device_auth_url,omitempty"`
+	RevocationURL string   `json:"revocation_url,omitempty"`
+	SignInURL     string   `json:"signin_url,omitempty"` // the page that shows the paste package
+	ClientID      string   `json:"client_id,omitempty"`
+	Scopes        []string `json:"scopes,omitempty"`
+	Flow          string   `json:"flow,omitempty"`
+	TrustHosts    []string `json:"trust_hosts,omitempty"`
+	RedirectURL   string   `json:"redirect_url,omitempty"`
+	// ClientSecretFile names a file holding the secret; ClientSecret holds it
+	// inline (the config file is then refused unless only its owner can read it).
+	ClientSecretFile string `json:"client_secret_file,omitempty"`
+	ClientSecret     string `json:"client_secret,omitempty"`
+	// PublicClientSecret is a secret shipped in public clients (4insight's
+	// user client). It is sent like any secret but does not make the
+	// automatic choice the client flow, since the user did not supply it.
+	PublicClientSecret string `json:"-"`
+	// ServiceTokenURL and ServiceScopes are used by the client flow when they
+	// differ from the user flows' (4insight's service accounts live elsewhere).
+	ServiceTokenURL string   `json:"service_token_url,omitempty"`
+	ServiceScopes   []string `json:"service_scopes,omitempty"`
+	APIBase         string   `json:"api_base,omitempty"`
+
+	// Defaults for flags, so a profile can carry them too.
+	CacheDir     string   `json:"cache_dir,omitempty"`
+	Store        string   `json:"store,omitempty"`
+	MinValid     Duration `json:"min_valid,omitempty"`
+	Timeout      Duration `json:"timeout,omitempty"`
+	LoginTimeout Duration `json:"login_timeout,omitempty"`
+	LockTimeout  Duration `json:"lock_timeout,omitempty"`
+	CAFile       string   `json:"ca_file,omitempty"`
+}
+
+// Duration reads "90s" or "5m" from JSON.
+type Duration time.Duration
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("durations are strings such as \"90s\" or \"5m\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// DefaultProfile is the name of the built-in profile.
+const DefaultProfile = "4insight"
+
+// Builtin4insight holds the public values the official Python client
+// (fourinsight.api, _constants.json) ships in every install. The user client
+// secret is public: it identifies the client, not the user.
+func Builtin4insight() Profile {
+	return Profile{
+		Name:               DefaultProfile,
+		SignInURL:          "https://4insight.io/auth",
+		ClientID:           "b6c8c4d4-5fc1-4bba-b46c-8f6a6cc9843d",
+		PublicClientSecret: "H_McZ-g.56~SS1d4SxCcSUTp~0Sv3AVERk",
+		ServiceTokenURL:    "https://login.microsoftonline.com/4subseaid.onmicrosoft.com/oauth2/v2.0/token",
+		ServiceScopes:      []string{"https://4subseaid.onmicrosoft.com/4insight-api-prod/.default"},
+		TrustHosts:         []string{"login.microsoftonline.com", "*.b2clogin.com", "4insight.io", "*.4insight.io", "*.4subsea.net"},
+		APIBase:            "https://api.4insight.io/",
+	}
+}
+
+// Config is the config file: named profiles and which one is the default.
+type Config struct {
+	DefaultProfile string             `json:"default_profile,omitempty"`
+	Profiles       map[string]Profile `json:"profiles"`
+}
+
+// ErrConfig: the config file or a setting is wrong (exit 2).
+var ErrConfig = errors.New("configuration error")
+
+// DefaultConfigPath is where the config file lives unless --config says.
+func DefaultConfigPath() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "fourinsight-token", "config.json")
+}
+
+// LoadConfig reads the config file. A missing file is an empty config unless
+// the user named it explicitly.
+func LoadConfig(path string, explicit bool) (Config, error) {
+	var c Config
+	if path == "" {
+		return c, nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && !explicit {
+		return c, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("%w: cannot read config file: %v", ErrConfig, err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
+	}
+	for name, p := range c.Profiles {
+		if p.ClientSecret != "" {
+			if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 && secretModeMatters {
+				return c, fmt.Errorf("%w: %s holds a client_secret for profile %q but other users can read it; run: chmod 600 %s", ErrConfig, path, name, path)
+			}
+		}
+	}
+	return c, nil
+}
+
+// Profile returns the named profile: the built-in one, a config profile, or
+// a config profile named "4insight" laid over the built-in one.
+func (c Config) Profile(name string) (Profile, error) {
+	if name == "" {
+		name = c.DefaultProfile
+	}
+	if name == "" {
+		name = DefaultProfile
+	}
+	p, ok := c.Profiles[name]
+	if name == DefaultProfile {
+		b := Builtin4insight()
+		if ok {
+			b = Overlay(b, p)
+		}
+		return b, nil
+	}
+	if !ok {
+		return Profile{}, fmt.Errorf("%w: no profile %q in the config file (known: %s)", ErrConfig, name, strings.Join(c.names(), ", "))
+	}
+	p.Name = name
+	return p, nil
+}
+
+func (c Config) names() []string {
+	names := []string{DefaultProfile}
+	for n := range c.Profiles {
+		if n != DefaultProfile {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// Overlay returns base with every non-empty field of top laid over it.
+func Overlay(base, top Profile) Profile {
+	str := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	list := func(dst *[]string, v []string) {
+		if len(v) > 0 {
+			*dst = v
+		}
+	}
+	dur := func(dst *Duration, v Duration) {
+		if v != 0 {
+			*dst = v
+		}
+	}
+	str(&base.Issuer, top.Issuer)
+	str(&base.AuthURL, top.AuthURL)
+	str(&base.TokenURL, top.TokenURL)
+	str(&base.DeviceAuthURL, top.DeviceAuthURL)
+	str(&base.RevocationURL, top.RevocationURL)
+	str(&base.SignInURL, top.SignInURL)
+	str(&base.ClientID, top.ClientID)
+	list(&base.Scopes, top.Scopes)
+	str(&base.Flow, top.Flow)
+	list(&base.TrustHosts, top.TrustHosts)
+	str(&base.RedirectURL, top.RedirectURL)
+	str(&base.ClientSecretFile, top.ClientSecretFile)
+	str(&base.ClientSecret, top.ClientSecret)
+	str(&base.ServiceTokenURL, top.ServiceTokenURL)
+	list(&base.ServiceScopes, top.ServiceScopes)
+	str(&base.APIBase, top.APIBase)
+	str(&base.CacheDir, top.CacheDir)
+	str(&base.Store, top.Store)
+	dur(&base.MinValid, top.MinValid)
+	dur(&base.Timeout, top.Timeout)
+	dur(&base.LoginTimeout, top.LoginTimeout)
+	dur(&base.LockTimeout, top.LockTimeout)
+	str(&base.CAFile, top.CAFile)
+	return base
+}

@@ -1,0 +1,138 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/flows"
+	"github.com/fourinsight-token/fourinsight-token/store"
+)
+
+// SessionInfo is what status shows of a session. It never holds a token.
+type SessionInfo struct {
+	Session      string    `json:"session"`
+	Flow         string    `json:"flow,omitempty"`
+	Provider     string    `json:"provider,omitempty"`
+	TokenHost    string    `json:"token_host,omitempty"`
+	ClientID     string    `json:"client_id,omitempty"`
+	ExpiresAt    time.Time `json:"expires_at,omitzero"`
+	Valid        bool      `json:"valid"`
+	RefreshToken bool      `json:"refresh_token"`
+	Subject      string    `json:"subject,omitempty"`
+	WrittenBy    string    `json:"written_by,omitempty"` // fourinsight-token or python
+	Problem      string    `json:"problem,omitempty"`
+}
+
+// Sessions describes every cached session, or only key when one is given.
+func (b *Broker) Sessions(only *string) ([]SessionInfo, error) {
+	if b.Store == nil {
+		return nil, nil
+	}
+	keys := []string{}
+	if only != nil {
+		keys = append(keys, *only)
+	} else {
+		var err error
+		if keys, err = b.Store.Keys(); err != nil {
+			return nil, err
+		}
+	}
+	var out []SessionInfo
+	for _, k := range keys {
+		info := SessionInfo{Session: k}
+		e, err := b.Store.Load(k)
+		switch {
+		case errors.Is(err, store.ErrNotFound) && only != nil:
+			continue
+		case err != nil:
+			info.Problem = err.Error()
+		default:
+			info.ExpiresAt = e.ExpiresAt
+			info.Valid = e.ValidFor(0, time.Now())
+			info.RefreshToken = e.RefreshToken != ""
+			info.Subject = subjectOf(e)
+			info.WrittenBy = "python"
+			if u, err := url.Parse(e.TokenURL); err == nil {
+				info.TokenHost = u.Host
+			}
+			if m := e.Meta; m != nil {
+				info.WrittenBy = "fourinsight-token"
+				info.Flow, info.Provider, info.ClientID = m.Flow, m.Provider, m.ClientID
+				info.Subject = first(m.Subject, info.Subject)
+			}
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+// Logout forgets the session after asking the provider to revoke its refresh
+// token, where the provider offers revocation. Revocation is best effort: a
+// failure is reported, and the session is forgotten all the same.
+func (b *Broker) Logout(ctx context.Context, key string) (found bool, err error) {
+	unlock, err := b.lock(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	e, err := b.Store.Load(key)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err == nil && e.RefreshToken != "" {
+		b.revoke(ctx, key, e)
+	}
+	return true, b.Store.Delete(key)
+}
+
+func (b *Broker) revoke(ctx context.Context, key string, e *store.Entry) {
+	if e.Meta != nil && b.checkOwner(key, e) != nil {
+		b.logf("logout: session %s was made with other settings; not revoking", name(key))
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*b.HTTP.Timeout+time.Second)
+	defer cancel()
+	ep := b.Settings.Profile.RevocationURL
+	if ep == "" && b.Settings.Profile.Issuer != "" {
+		eps, err := b.resolveEndpoints(ctx)
+		if err != nil {
+			b.warn("could not look up the revocation endpoint (%v); forgetting session %s locally only", err, name(key))
+			return
+		}
+		ep = eps.Revocation
+	}
+	if ep == "" {
+		b.logf("logout: the provider names no revocation endpoint; forgetting session %s locally only", name(key))
+		return
+	}
+	if _, err := b.withHTTP(ctx); err != nil {
+		b.warn("%v", err)
+		return
+	}
+	cfg, _ := b.oauthConfig(ctx, true)
+	if err := flows.Revoke(ctx, b.httpClient, ep, cfg, e.RefreshToken); err != nil {
+		b.warn("could not revoke the refresh token of session %s (%v); it was forgotten locally", name(key), err)
+		return
+	}
+	b.logf("logout: revoked the refresh token of session %s", name(key))
+}
+
+// Drop forgets the session's access token if it is still accessToken (a
+// consumer, such as git after a 401, reported it as rejected), keeping the
+// refresh token so the next call refreshes instead of signing in.
+func (b *Broker) Drop(ctx context.Context, key, accessToken string) (bool, error) {
+	unlock, err := b.lock(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	e, err := b.load(key)
+	if err != nil || e == nil || e.AccessToken != accessToken {
+		return false, err
+	}
+	e.AccessToken = ""
+	e.ExpiresAt = time.Time{}
+	return true, b.Store.Save(key, e)
+}

@@ -1,0 +1,173 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/fourinsight-token/fourinsight-token/flows"
+	"github.com/fourinsight-token/fourinsight-token/store"
+	"golang.org/x/oauth2"
+)
+
+// Interaction says what an interactive sign-in may do in this process.
+type Interaction struct {
+	// Allowed: an interactive sign-in may start at all (false with
+	// --non-interactive, CI=true, or kubectl's interactive: false).
+	Allowed bool
+	// Login: the user asked for this sign-in (the login command): any flow
+	// runs, talking on stderr.
+	Login bool
+	// Terminal: a person can read Out and answer Prompt.
+	Terminal bool
+	// Prompt asks one question and reads one line; nil when nobody can answer.
+	Prompt func(ctx context.Context, question string) (string, error)
+	// Out receives instructions for the person (stderr).
+	Out io.Writer
+	// NoBrowser: print sign-in URLs instead of opening a browser.
+	NoBrowser bool
+	// OpenBrowser opens a URL; nil when no browser can be opened here.
+	OpenBrowser func(url string) error
+}
+
+// signIn runs the settings' flow and saves what it got over prev.
+func (b *Broker) signIn(ctx context.Context, key string, prev *store.Entry) (*store.Entry, error) {
+	ctx, err := b.withHTTP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if b.Settings.clientFlow() {
+		return b.clientCredentials(ctx, key, prev)
+	}
+	flow, err := b.chooseFlow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.mayInteract(key, flow); err != nil {
+		return nil, err
+	}
+	cfg, err := b.oauthConfig(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.LoginTimeout)
+	defer cancel()
+	b.logf("sign-in: session %s with the %s flow", name(key), flow)
+
+	var tok *oauth2.Token
+	tokenURL := ""
+	switch flow {
+	case FlowPaste:
+		tok, tokenURL, err = b.paste(ctx, cfg)
+	case FlowBrowser, FlowDevice:
+		tok, tokenURL, err = b.interactive(ctx, flow, cfg)
+	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		err = fmt.Errorf("%w: the sign-in did not finish within --login-timeout %s", flows.ErrUnavailable, b.LoginTimeout)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.save(key, prev, tok, flow, tokenURL)
+}
+
+// clientCredentials signs in as a service account.
+func (b *Broker) clientCredentials(ctx context.Context, key string, prev *store.Entry) (*store.Entry, error) {
+	cfg, err := b.oauthConfig(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Endpoint.TokenURL = b.Settings.Profile.ServiceTokenURL
+	if cfg.Endpoint.TokenURL == "" {
+		ep, err := b.resolveEndpoints(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Endpoint.TokenURL = ep.Token
+	}
+	b.logf("sign-in: session %s with the client flow at %s", name(key), cfg.Endpoint.TokenURL)
+	tok, err := flows.ClientCredentials(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return b.save(key, prev, tok, FlowClient, cfg.Endpoint.TokenURL)
+}
+
+// chooseFlow resolves --flow auto for a person signing in: paste for a
+// profile with a sign-in page and no issuer (4insight); for an issuer,
+// browser where one can open, else device where the provider offers it,
+// else paste (or the browser flow's pasted redirect URL without a page).
+func (b *Broker) chooseFlow(ctx context.Context) (string, error) {
+	p := b.Settings.Profile
+	if p.Flow != "" && p.Flow != FlowAuto {
+		return p.Flow, nil
+	}
+	if p.Issuer == "" && p.AuthURL == "" {
+		return FlowPaste, nil
+	}
+	if b.Interact.OpenBrowser != nil && !b.Interact.NoBrowser {
+		return FlowBrowser, nil
+	}
+	ep, err := b.resolveEndpoints(ctx)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case ep.Device != "":
+		return FlowDevice, nil
+	case p.SignInURL != "":
+		return FlowPaste, nil
+	}
+	return FlowBrowser, nil
+}
+
+// mayInteract refuses a sign-in this process may not start: none at all when
+// not interactive, and no terminal flow without a terminal unless the user
+// asked for the sign-in.
+func (b *Broker) mayInteract(key, flow string) error {
+	in := b.Interact
+	login := "fourinsight-token login " + sessionFlag(key)
+	if !in.Allowed {
+		return fmt.Errorf("%w: session %s needs a sign-in, but this run is non-interactive; run in a terminal: %s", ErrSignInRequired, name(key), login)
+	}
+	needsTerminal := flow == FlowPaste || flow == FlowDevice ||
+		(flow == FlowBrowser && (in.OpenBrowser == nil || in.NoBrowser))
+	if needsTerminal && !in.Terminal && !in.Login {
+		return fmt.Errorf("%w: session %s needs a sign-in (%s flow) and there is no terminal here; run in a terminal: %s", ErrSignInRequired, name(key), flow, login)
+	}
+	return nil
+}
+
+// paste runs 4insight's sign-in: the user signs in on the profile's page and
+// pastes the {"endpoint","code"} package it shows. The endpoint must be a
+// host the profile trusts before the code or secret is sent anywhere.
+func (b *Broker) paste(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token, string, error) {
+	in := b.Interact
+	page := b.Settings.Profile.SignInURL
+	if page == "" {
+		return nil, "", fmt.Errorf("%w: the paste flow needs a sign-in page (signin_url in the profile)", ErrConfig)
+	}
+	if in.Prompt == nil {
+		return nil, "", fmt.Errorf("%w: the paste sign-in needs a terminal; run in a terminal: fourinsight-token login", ErrSignInRequired)
+	}
+	fmt.Fprintf(in.Out, "Sign in at %s\nthen paste the code package the page shows (it starts with {\"endpoint\").\n", page)
+	if in.OpenBrowser != nil && !in.NoBrowser {
+		if err := in.OpenBrowser(page); err != nil {
+			b.logf("browser: %v", err)
+		}
+	}
+	answer, err := in.Prompt(ctx, "Paste code here: ")
+	if err != nil {
+		return nil, "", err
+	}
+	pkg, err := flows.ParsePackage(answer)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := pkg.CheckTrusted(b.Settings.trustedHosts()); err != nil {
+		return nil, "", err
+	}
+	tok, err := flows.ExchangePackage(ctx, cfg, pkg)
+	return tok, pkg.Endpoint, err
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/broker"
+)
+
+// get prints a token: from the cache when it can serve (one file read, no
+// lock, no network), otherwise through the broker.
+func (a *app) get(ctx context.Context) error {
+	out, err := newOutput(a.cli.Output)
+	if err != nil {
+		return err
+	}
+	b, key, err := a.setup()
+	if err != nil {
+		return err
+	}
+	if !a.cli.Force {
+		e, err := b.Cached(key)
+		if err != nil {
+			return err
+		}
+		if e != nil {
+			return out.write(a.stdout, e, key)
+		}
+	}
+	b.Interact = a.interaction(false, out.interactive)
+	e, err := b.Token(ctx, key, a.cli.Force)
+	if err != nil {
+		return err
+	}
+	return out.write(a.stdout, e, key)
+}
+
+// login signs in whatever the cache holds and reports on stderr; stdout
+// stays empty unless -o asks for output.
+func (a *app) login(ctx context.Context) error {
+	b, key, err := a.setup()
+	if err != nil {
+		return err
+	}
+	b.Interact = a.interaction(true, true)
+	e, err := b.Token(ctx, key, true)
+	if err != nil {
+		return err
+	}
+	who := ""
+	if e.Meta != nil && e.Meta.Subject != "" {
+		who = " as " + e.Meta.Subject
+	}
+	fmt.Fprintf(a.stderr, "Signed in%s: session %s, token valid until %s.\n", who, sessionName(key), e.ExpiresAt.Local().Format(time.RFC1123))
+	if a.cli.Output == "" {
+		return nil
+	}
+	out, err := newOutput(a.cli.Output)
+	if err != nil {
+		return err
+	}
+	return out.write(a.stdout, e, key)
+}
+
+// logout forgets one session or all of them.
+func (a *app) logout(ctx context.Context) error {
+	b, key, err := a.setup()
+	if err != nil {
+		return err
+	}
+	if b.Store == nil {
+		return fmt.Errorf("%w: --no-store keeps no sessions to log out of", errUsage)
+	}
+	keys := []string{key}
+	if a.cli.Logout.All {
+		if keys, err = b.Store.Keys(); err != nil {
+			return err
+		}
+	}
+	for _, k := range keys {
+		found, err := b.Logout(ctx, k)
+		if err != nil {
+			return err
+		}
+		if found {
+			fmt.Fprintf(a.stderr, "Logged out of session %s.\n", sessionName(k))
+		} else if !a.cli.Logout.All {
+			fmt.Fprintf(a.stderr, "No session %s to log out of.\n", sessionName(k))
+		}
+	}
+	if a.cli.Logout.All && len(keys) == 0 {
+		fmt.Fprintln(a.stderr, "No sessions to log out of.")
+	}
+	return nil
+}
+
+// status lists sessions, never a token.
+func (a *app) status() error {
+	b, _, err := a.setup()
+	if err != nil {
+		return err
+	}
+	var only *string
+	if a.cli.Session != "" {
+		only = &a.cli.Session
+	}
+	infos, err := b.Sessions(only)
+	if err != nil {
+		return err
+	}
+	if a.cli.Status.JSON {
+		if infos == nil {
+			infos = []broker.SessionInfo{}
+		}
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(infos)
+	}
+	if len(infos) == 0 {
+		fmt.Fprintln(a.stderr, "No cached sessions.")
+		return nil
+	}
+	w := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "SESSION\tFLOW\tPROVIDER\tEXPIRES\tREFRESH\tSUBJECT\tWRITTEN BY")
+	for _, s := range infos {
+		expires := "-"
+		switch {
+		case s.Problem != "":
+			expires = "unreadable: " + s.Problem
+		case !s.ExpiresAt.IsZero():
+			expires = s.ExpiresAt.Local().Format("2006-01-02 15:04:05")
+			if !s.Valid {
+				expires += " (expired)"
+			}
+		}
+		refresh := "no"
+		if s.RefreshToken {
+			refresh = "yes"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sessionName(s.Session), dash(s.Flow), dash(first(s.Provider, s.TokenHost)), expires, refresh, dash(s.Subject), dash(s.WrittenBy))
+	}
+	return w.Flush()
+}
+
+func (a *app) version() error {
+	fmt.Fprintf(a.stdout, "fourinsight-token %s (commit %s, %s, %s/%s)\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return nil
+}
+
+func sessionName(key string) string {
+	if key == "" {
+		return "(default)"
+	}
+	return key
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func first(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

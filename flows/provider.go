@@ -1,0 +1,67 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+)
+
+// Endpoints are a provider's URLs. Any of them may be empty when the
+// provider does not offer that feature.
+type Endpoints struct {
+	Issuer     string
+	Auth       string
+	Token      string
+	Device     string
+	Revocation string
+}
+
+// Discover reads issuer/.well-known/openid-configuration. It is called only
+// when a flow needs the network anyway, never on the cached path.
+func Discover(ctx context.Context, client *http.Client, issuer string) (Endpoints, error) {
+	if err := CheckURL(issuer); err != nil {
+		return Endpoints{}, fmt.Errorf("--issuer: %w", err)
+	}
+	p, err := oidc.NewProvider(oidc.ClientContext(ctx, client), issuer)
+	if err != nil {
+		if e := explain(err, "OpenID discovery", issuer); e != err {
+			return Endpoints{}, e
+		}
+		return Endpoints{}, fmt.Errorf("%w: OpenID discovery at %s: %v", ErrMalformed, issuer, err)
+	}
+	var extra struct {
+		Revocation string `json:"revocation_endpoint"`
+	}
+	_ = p.Claims(&extra)
+	ep := p.Endpoint()
+	return Endpoints{Issuer: issuer, Auth: ep.AuthURL, Token: ep.TokenURL, Device: ep.DeviceAuthURL, Revocation: extra.Revocation}, nil
+}
+
+// CheckURL accepts https URLs, and plain http only for loopback hosts, where
+// nothing crosses a network.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", raw)
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && IsLoopback(u.Hostname()):
+		return nil
+	}
+	return fmt.Errorf("%s must use https (plain http is allowed only for localhost)", raw)
+}
+
+// IsLoopback reports whether host names this machine.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

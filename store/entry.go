@@ -1,0 +1,181 @@
+// Package store keeps one token entry per session key and the locks that
+// serialise the work on it.
+//
+// The file format is the one the official Python client (fourinsight.api)
+// reads and writes, so a sign-in in either tool serves both: the token
+// response fields at the top level, plus token_url. Fields this tool adds live
+// under the Namespace key, and fields neither tool knows are kept as they are.
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Namespace is the top-level key under which fourinsight-token keeps its own
+// fields. The Python client ignores it; an entry without it was written by the
+// Python client.
+const Namespace = "fourinsight_token"
+
+// Meta is what fourinsight-token records about how an entry was made, so that
+// a session made for one provider or client is never silently used for another.
+type Meta struct {
+	Provider string `json:"provider,omitempty"` // issuer, sign-in page or token URL the settings named
+	ClientID string `json:"client_id,omitempty"`
+	Flow     string `json:"flow,omitempty"`
+	Subject  string `json:"subject,omitempty"`
+	Profile  string `json:"profile,omitempty"`
+	Updated  time.Time `json:"updated,omitempty"`
+}
+
+// Entry is one session's cached token. The zero ExpiresAt means the expiry is
+// unknown, which is treated as expired.
+type Entry struct {
+	AccessToken  string
+	RefreshToken string
+	TokenType    string
+	IDToken      string
+	ExpiresAt    time.Time
+	Scope        []string
+	TokenURL     string
+	Meta         *Meta // nil for entries written by the Python client
+
+	raw        map[string]json.RawMessage // every field as read, for round trips
+	scopeIsStr bool                       // scope was stored as one string
+}
+
+// ValidFor reports whether the access token stays valid for at least d from now.
+func (e *Entry) ValidFor(d time.Duration, now time.Time) bool {
+	return e != nil && e.AccessToken != "" && !e.ExpiresAt.IsZero() && e.ExpiresAt.Sub(now) >= d
+}
+
+// ErrCorrupt is returned for cache content that is not a JSON object.
+var ErrCorrupt = errors.New("cache entry is not valid JSON")
+
+// wire is the part of the entry the fast path needs, decoded in one pass.
+type wire struct {
+	AccessToken  string          `json:"access_token"`
+	RefreshToken string          `json:"refresh_token"`
+	TokenType    string          `json:"token_type"`
+	IDToken      string          `json:"id_token"`
+	ExpiresAt    json.Number     `json:"expires_at"`
+	Scope        json.RawMessage `json:"scope"`
+	TokenURL     string          `json:"token_url"`
+	Meta         *Meta           `json:"fourinsight_token"`
+}
+
+// Decode parses a cache entry. Content that is not a JSON object, or whose
+// known fields have the wrong types, is ErrCorrupt.
+func Decode(data []byte) (*Entry, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
+		return nil, ErrCorrupt
+	}
+	var w wire
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&w); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrCorrupt, fieldOf(err))
+	}
+	e := &Entry{
+		AccessToken:  w.AccessToken,
+		RefreshToken: w.RefreshToken,
+		TokenType:    w.TokenType,
+		IDToken:      w.IDToken,
+		TokenURL:     w.TokenURL,
+		Meta:         w.Meta,
+		raw:          raw,
+	}
+	if w.ExpiresAt != "" {
+		f, err := w.ExpiresAt.Float64()
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e11 {
+			return nil, fmt.Errorf("%w: expires_at is not epoch seconds", ErrCorrupt)
+		}
+		sec, frac := math.Modf(f)
+		e.ExpiresAt = time.Unix(int64(sec), int64(frac*1e9))
+	}
+	if len(w.Scope) > 0 && string(w.Scope) != "null" {
+		var s string
+		if json.Unmarshal(w.Scope, &s) == nil {
+			e.Scope, e.scopeIsStr = strings.Fields(s), true
+		} else if json.Unmarshal(w.Scope, &e.Scope) != nil {
+			return nil, fmt.Errorf("%w: scope is neither a string nor a list", ErrCorrupt)
+		}
+	}
+	return e, nil
+}
+
+// fieldOf names the offending field of a type error without echoing values.
+func fieldOf(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "field " + te.Field + " has the wrong type"
+	}
+	return "malformed"
+}
+
+// Encode renders the entry, keeping every field it was decoded with that it
+// does not manage itself.
+func (e *Entry) Encode() ([]byte, error) {
+	out := make(map[string]any, len(e.raw)+8)
+	for k, v := range e.raw {
+		out[k] = v
+	}
+	set := func(k, v string) {
+		if v == "" {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	set("access_token", e.AccessToken)
+	set("refresh_token", e.RefreshToken)
+	set("token_type", e.TokenType)
+	set("id_token", e.IDToken)
+	set("token_url", e.TokenURL)
+	if e.ExpiresAt.IsZero() {
+		delete(out, "expires_at")
+	} else {
+		// The Python client writes float epoch seconds; so do we.
+		out["expires_at"] = float64(e.ExpiresAt.UnixMilli()) / 1000
+		if in := time.Until(e.ExpiresAt); in > 0 {
+			out["expires_in"] = int64(in.Seconds())
+		}
+	}
+	switch {
+	case e.Scope == nil:
+		delete(out, "scope")
+	case e.scopeIsStr:
+		out["scope"] = strings.Join(e.Scope, " ")
+	default:
+		out["scope"] = e.Scope // a list, as oauthlib stores it
+	}
+	if e.Meta != nil {
+		out[Namespace] = e.Meta
+	}
+	return json.MarshalIndent(out, "", "  ")
+}
+
+// Extra returns a top-level field this package does not manage, as raw JSON.
+func (e *Entry) Extra(key string) (json.RawMessage, bool) {
+	v, ok := e.raw[key]
+	return v, ok
+}
+
+// SetExtra sets a top-level field that this package does not manage (for
+// example a token response field such as ext_expires_in); nil removes it.
+func (e *Entry) SetExtra(key string, v json.RawMessage) {
+	if e.raw == nil {
+		e.raw = map[string]json.RawMessage{}
+	}
+	if v == nil {
+		delete(e.raw, key)
+		return
+	}
+	e.raw[key] = v
+}

@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// Errors a caller tells apart with errors.Is.
+var (
+	// ErrNotFound: the session has no entry.
+	ErrNotFound = fs.ErrNotExist
+	// ErrUnsafe: the cache file or directory could be changed by someone else.
+	ErrUnsafe = errors.New("unsafe cache permissions")
+	// ErrBadKey: the session key cannot name a cache entry.
+	ErrBadKey = errors.New("invalid session key")
+	// ErrLockTimeout: another process held the session's lock for too long.
+	ErrLockTimeout = errors.New("timed out waiting for another fourinsight-token")
+)
+
+// maxEntrySize bounds what is read from a cache file; real entries are a few KiB.
+const maxEntrySize = 1 << 20
+
+var keyPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// CheckKey reports whether key can name a session. The empty key is the
+// default session. Keys ending in ".lock" are refused because "token.K.lock"
+// is the lock file of session K.
+func CheckKey(key string) error {
+	if key == "" {
+		return nil
+	}
+	if !keyPattern.MatchString(key) || strings.HasSuffix(key, ".lock") {
+		return fmt.Errorf("%w %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (not ending in .lock)", ErrBadKey, key)
+	}
+	return nil
+}
+
+// DefaultDir is the Python client's cache directory: ~/.fourinsight/api on
+// Linux and Windows (%USERPROFILE%), ~/.config/.fourinsight/api on macOS.
+func DefaultDir() (string, error) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the home directory for the token cache (set --cache-dir): %w", err)
+	}
+	if runtime.GOOS == "darwin" {
+		return filepath.Join(home, ".config", ".fourinsight", "api"), nil
+	}
+	return filepath.Join(home, ".fourinsight", "api"), nil
+}
+
+// File keeps entries as JSON files in Dir: "token" for the default session
+// and "token.KEY" otherwise, the names the Python client uses.
+type File struct {
+	Dir string
+	// Notice receives one-line notices, such as permissions being tightened.
+	Notice func(msg string)
+}
+
+// Path is the file that holds the session's entry.
+func (f File) Path(key string) string {
+	if key == "" {
+		return filepath.Join(f.Dir, "token")
+	}
+	return filepath.Join(f.Dir, "token."+key)
+}
+
+func (f File) notice(format string, args ...any) {
+	if f.Notice != nil {
+		f.Notice(fmt.Sprintf(format, args...))
+	}
+}
+
+// Load reads the session's entry: one open and one read, no lock. A missing
+// entry is ErrNotFound; content that is not JSON is ErrCorrupt.
+func (f File) Load(key string) (*Entry, error) {
+	data, err := f.read(key)
+	if err != nil {
+		return nil, err
+	}
+	e, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Path(key), err)
+	}
+	return e, nil
+}
+
+func (f File) read(key string) ([]byte, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	if err := f.checkDir(); err != nil {
+		return nil, err
+	}
+	path := f.Path(key)
+	file, err := openNoFollow(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, ErrNotFound
+		}
+		if isSymlinkErr(err) {
+			return nil, fmt.Errorf("%w: %s is a symbolic link; replace it with a regular file or remove it", ErrUnsafe, path)
+		}
+		return nil, fmt.Errorf("cannot read the token cache: %w", err)
+	}
+	defer file.Close()
+	info, err := file.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the token cache: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a regular file; remove it", ErrUnsafe, path)
+	}
+	if err := f.checkMode(path, info, 0o600, file.Chmod); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(file, maxEntrySize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the token cache: %w", err)
+	}
+	if len(data) > maxEntrySize {
+		return nil, fmt.Errorf("%s: %w: larger than %d bytes", path, ErrCorrupt, maxEntrySize)
+	}
+	return data, nil
+}
+
+// checkDir refuses a cache directory that others could write to and tightens
+// one that others can read. A missing directory is fine: nothing is cached.
+func (f File) checkDir() error {
+	info, err := os.Stat(f.Dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("cannot use the token cache directory: %w", err)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("%w: %s is not a directory", ErrUnsafe, f.Dir)
+	}
+	return f.checkMode(f.Dir, info, 0o700, func(m fs.FileMode) error { return os.Chmod(f.Dir, m) })
+}
+
+// checkMode applies the permission rules to one file or directory: writable
+// by group or others, or owned by another user, is refused; readable by them
+// (the Python client writes with the default umask) is tightened to want.
+func (f File) checkMode(path string, info fs.FileInfo, want fs.FileMode, chmod func(fs.FileMode) error) error {
+	if !permissionsApply {
+		return nil
+	}
+	if !ownedByMe(info) {
+		return fmt.Errorf("%w: %s belongs to another user; remove it or use --cache-dir with a directory of your own", ErrUnsafe, path)
+	}
+	perm := info.Mode().Perm()
+	if perm&0o022 != 0 {
+		return fmt.Errorf("%w: %s is writable by other users (mode %04o); run: chmod %04o %s", ErrUnsafe, path, perm, want, path)
+	}
+	if perm&0o077 != 0 {
+		if err := chmod(want); err != nil {
+			return fmt.Errorf("%w: %s is readable by other users and could not be tightened: %v", ErrUnsafe, path, err)
+		}
+		f.notice("fourinsight-token: %s was readable by other users; tightened to %04o", path, want)
+	}
+	return nil
+}
+
+// Save writes the entry atomically: a temporary file in the same directory,
+// fsync, rename. Readers see the old entry or the new one, never a torn one.
+func (f File) Save(key string, e *Entry) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	data, err := e.Encode()
+	if err != nil {
+		return err
+	}
+	if err := f.ensureDir(); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(f.Dir, ".token-*.tmp") // created 0600
+	if err != nil {
+		return fmt.Errorf("cannot write the token cache: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), f.Path(key))
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write the token cache: %w", err)
+	}
+	syncDir(f.Dir)
+	return nil
+}
+
+func (f File) ensureDir() error {
+	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create the token cache directory: %w", err)
+	}
+	return f.checkDir()
+}
+
+// Delete forgets the session. Its lock file stays: removing a lock file that
+// another process may be waiting on would let two processes in at once.
+func (f File) Delete(key string) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	if err := os.Remove(f.Path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot remove the cached session: %w", err)
+	}
+	return nil
+}
+
+// Keys lists the sessions that have an entry, the default session as "".
+func (f File) Keys() ([]string, error) {
+	names, err := os.ReadDir(f.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the token cache: %w", err)
+	}
+	var keys []string
+	for _, n := range names {
+		name := n.Name()
+		switch {
+		case name == "token":
+			keys = append(keys, "")
+		case strings.HasPrefix(name, "token."):
+			if key := name[len("token."):]; CheckKey(key) == nil && n.Type().IsRegular() {
+				keys = append(keys, key)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+// Lock takes the session's cross-process lock (token[.KEY].lock), waiting
+// until ctx is done. waiting is called once if the lock is not free at once,
+// so the caller can say why it is waiting. The returned func releases it.
+func (f File) Lock(ctx context.Context, key string, waiting func()) (unlock func(), err error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	if err := f.ensureDir(); err != nil {
+		return nil, err
+	}
+	l := flock.New(f.Path(key)+".lock", flock.SetPermissions(0o600))
+	ok, err := l.TryLock()
+	if err == nil && !ok {
+		if waiting != nil {
+			waiting()
+		}
+		ok, err = l.TryLockContext(ctx, 25*time.Millisecond)
+	}
+	if err != nil {
+		l.Close()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w on session %q (raise --lock-timeout, or look for a stuck process)", ErrLockTimeout, key)
+		}
+		return nil, fmt.Errorf("cannot lock the token cache: %w", err)
+	}
+	if !ok {
+		l.Close()
+		return nil, ErrLockTimeout
+	}
+	return func() { l.Unlock(); l.Close() }, nil
+}
