@@ -25,11 +25,11 @@ const Namespace = "fourinsight_token"
 // Meta is what fourinsight-token records about how an entry was made, so that
 // a session made for one provider or client is never silently used for another.
 type Meta struct {
-	Provider string `json:"provider,omitempty"` // issuer, sign-in page or token URL the settings named
-	ClientID string `json:"client_id,omitempty"`
-	Flow     string `json:"flow,omitempty"`
-	Subject  string `json:"subject,omitempty"`
-	Profile  string `json:"profile,omitempty"`
+	Provider string    `json:"provider,omitempty"` // issuer, sign-in page or token URL the settings named
+	ClientID string    `json:"client_id,omitempty"`
+	Flow     string    `json:"flow,omitempty"`
+	Subject  string    `json:"subject,omitempty"`
+	Profile  string    `json:"profile,omitempty"`
 	Updated  time.Time `json:"updated,omitempty"`
 }
 
