@@ -1,0 +1,8 @@
+//go:build !unix
+
+package main
+
+import "os/exec"
+
+// detach does nothing where process groups are not a thing.
+func detach(*exec.Cmd) {}
