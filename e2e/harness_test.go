@@ -316,3 +316,18 @@ func PastePackage(t testing.TB, p *testop.Provider) string {
 	secrets.Secret(v.Code)
 	return pkg
 }
+
+// The leak check itself must be able to fail.
+func TestSecretLogFindsLeaks(t *testing.T) {
+	l := &secretLog{secrets: map[string]bool{}}
+	l.Secret("eyJhbGciOiJSUzI1NiJ9.payload.signature")
+	l.Secret("short") // too short to track
+	l.stderr("clean run", "fourinsight-token: debug: POST https://idp/token: 200")
+	if leaks := l.leaks(); len(leaks) != 0 {
+		t.Fatalf("clean stderr reported as leaking: %v", leaks)
+	}
+	l.stderr("leaky run", "debug: got eyJhbGciOiJSUzI1NiJ9.payload.signature")
+	if leaks := l.leaks(); len(leaks) != 1 || !strings.Contains(leaks[0], "leaky run") {
+		t.Fatalf("leaks = %v, want the leaky run", leaks)
+	}
+}
