@@ -83,9 +83,16 @@ func (f File) notice(format string, args ...any) {
 }
 
 // Load reads the session's entry: one open and one read, no lock. A missing
-// entry is ErrNotFound; content that is not JSON is ErrCorrupt.
+// entry is ErrNotFound, or ErrOtherStore when the keyring store keeps the
+// session (one more stat, only when there is no file); content that is not
+// JSON is ErrCorrupt.
 func (f File) Load(key string) (*Entry, error) {
 	data, err := f.read(key)
+	if errors.Is(err, ErrNotFound) {
+		if err := keyringMarked(f.Dir, key); err != nil {
+			return nil, err
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

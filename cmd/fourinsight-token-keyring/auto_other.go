@@ -1,0 +1,68 @@
+//go:build !linux
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/fourinsight-token/fourinsight-token/store"
+)
+
+// autoBackend off Linux: the macOS Keychain or Windows Credential Manager;
+// elsewhere pass when its store is set up, else the encrypted file. A macOS
+// build without cgo has no Keychain, and says so rather than choose a file.
+func autoBackend() (string, error) {
+	switch runtime.GOOS {
+	case "darwin":
+		if isAvailable(store.BackendKeychain) {
+			return store.BackendKeychain, nil
+		}
+		return "", fmt.Errorf("%s", platformUnavailable(store.BackendKeychain))
+	case "windows":
+		return store.BackendWinCred, nil
+	}
+	if passReady() {
+		return store.BackendPass, nil
+	}
+	return store.BackendFile, nil
+}
+
+func passReady() bool {
+	if runtime.GOOS == "windows" {
+		return false
+	}
+	dir := os.Getenv("PASSWORD_STORE_DIR")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return false
+		}
+		dir = filepath.Join(home, ".password-store")
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".gpg-id")); err != nil {
+		return false
+	}
+	_, err := execLookPath("pass")
+	return err == nil
+}
+
+func collection() string { return "" }
+
+func keyctlPerm() uint32 { return 0 }
+
+func prepareSet(string) error { return nil }
+
+func isQuota(error) bool { return false }
+
+func platformUnavailable(name string) string {
+	if name == store.BackendKeychain && runtime.GOOS == "darwin" {
+		return "this build of " + store.HelperName + " has no macOS Keychain support (it was built without cgo); reinstall it with CGO_ENABLED=1, or choose --keyring-backend file or pass"
+	}
+	if name == store.BackendPass && runtime.GOOS != "windows" {
+		return "the pass keyring needs the pass program on PATH; install it (and run pass init), or choose another with --keyring-backend"
+	}
+	return ""
+}

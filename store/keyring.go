@@ -1,0 +1,608 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Errors of the keyring store, told apart with errors.Is.
+var (
+	// ErrKeyring: the keyring cannot be used as configured: no helper, no
+	// such backend here, a wrong password, an entry too large (exit 2).
+	ErrKeyring = errors.New("keyring")
+	// ErrKeyringTimeout: the keyring did not answer in time (exit 5).
+	ErrKeyringTimeout = errors.New("the keyring did not answer in time")
+	// ErrOtherStore: the session is kept in the other store (file or
+	// keyring) than the one asked for; nothing is mixed (exit 2).
+	ErrOtherStore = errors.New("session is kept in another store")
+)
+
+// kindError is an error of a kind (errors.Is) that reads as its message
+// alone, without the kind's name in front.
+type kindError struct {
+	kind error
+	msg  string
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
+
+func errorOf(kind error, format string, args ...any) error {
+	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+// HelperName is the keyring helper's command name.
+const HelperName = "fourinsight-token-keyring"
+
+// HelperEnv names the keyring helper explicitly (tests, packagers).
+const HelperEnv = "FOURINSIGHT_KEYRING_HELPER"
+
+// DefaultKeyringTimeout bounds every keyring call.
+const DefaultKeyringTimeout = 5 * time.Second
+
+// noBus is a D-Bus address with no transport: dialling it fails at once,
+// without a socket. The helper gets it where no session bus exists, so that
+// the D-Bus library does not fork dbus-launch to start one.
+const noBus = "disabled:"
+
+// Keyring keeps entries in the OS keyring through the helper binary
+// fourinsight-token-keyring. It does not link any keyring library itself:
+// a process that never uses the keyring never dials D-Bus. Locks stay with
+// the file store (lock files in Dir). Use it by pointer.
+type Keyring struct {
+	// Backend is a name from KeyringBackends; "" or "auto" chooses.
+	Backend string
+	// Dir is the cache directory: lock files, the markers that say a
+	// session lives in the keyring, and the file backend's default home.
+	Dir string
+	// FileDir is where the encrypted-file backend keeps its items;
+	// default Dir/keyring.
+	FileDir string
+	// Helper is the helper's path; default: $FOURINSIGHT_KEYRING_HELPER,
+	// else beside this executable, else on PATH.
+	Helper string
+	// Timeout bounds each call, helper start-up included; default 5s.
+	Timeout time.Duration
+	// Password asks for the encrypted-file backend's password (twice when
+	// confirm, for a new one). nil: never ask.
+	Password func(prompt string, confirm bool) (string, error)
+	// Logf receives debug lines; never secrets.
+	Logf func(format string, args ...any)
+
+	mu       sync.Mutex
+	proc     *helperProc
+	broken   error // sticky: after a timeout the helper is gone
+	password string
+	backend  string // as the helper resolved it
+}
+
+type helperProc struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan lineResult
+	stderr *tailBuffer
+}
+
+type lineResult struct {
+	line []byte
+	err  error
+}
+
+func (k *Keyring) logf(format string, args ...any) {
+	if k.Logf != nil {
+		k.Logf(format, args...)
+	}
+}
+
+func (k *Keyring) timeout() time.Duration {
+	if k.Timeout > 0 {
+		return k.Timeout
+	}
+	return DefaultKeyringTimeout
+}
+
+func (k *Keyring) fileDir() string {
+	if k.FileDir != "" {
+		return k.FileDir
+	}
+	return filepath.Join(k.Dir, "keyring")
+}
+
+// ring names the keyring in messages: "the secret-service keyring".
+func (k *Keyring) ring() string {
+	if k.backend != "" {
+		return "the " + k.backend + " keyring"
+	}
+	if k.Backend == "" || k.Backend == "auto" {
+		return "the keyring"
+	}
+	return "the " + k.Backend + " keyring"
+}
+
+// CheckKeyringBackend reports whether name can be given to --keyring-backend.
+func CheckKeyringBackend(name string) error {
+	if name == "" {
+		return nil
+	}
+	for _, b := range KeyringBackends {
+		if name == b {
+			return nil
+		}
+	}
+	return errorOf(ErrKeyring, "unknown keyring backend %q (use one of %s)", name, strings.Join(KeyringBackends, ", "))
+}
+
+// Load reads the session's entry from the keyring. A session that is not
+// there but is in the file store (or was saved by another keyring backend)
+// is ErrOtherStore, saying what to do, rather than a reason to sign in again.
+func (k *Keyring) Load(key string) (*Entry, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	resp, err := k.do(KeyringRequest{Op: OpGet, Key: ItemName(key)})
+	if errors.Is(err, ErrNotFound) {
+		if err := k.elsewhere(key); err != nil {
+			return nil, err
+		}
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	e, err := Decode([]byte(resp.Data))
+	if err != nil {
+		return nil, fmt.Errorf("the keyring item %s: %w", ItemName(key), err)
+	}
+	return e, nil
+}
+
+// elsewhere explains a session missing from the keyring that is kept in the
+// file store, or that another keyring backend holds.
+func (k *Keyring) elsewhere(key string) error {
+	if m, ok := readMarker(k.Dir, key); ok && m.Backend != "" && k.backend != "" && m.Backend != k.backend {
+		return errorOf(ErrOtherStore, "session %s was saved in the keyring's %s backend, but the keyring now uses %s; run with --keyring-backend %s (or FOURINSIGHT_KEYRING_BACKEND=%s), or forget it there with: fourinsight-token logout --store keyring --keyring-backend %s%s", displayKey(key), m.Backend, k.backend, m.Backend, m.Backend, m.Backend, sessionArg(key))
+	}
+	path := File{Dir: k.Dir}.Path(key)
+	if info, err := os.Lstat(path); err == nil && info.Mode().IsRegular() {
+		return errorOf(ErrOtherStore, "session %s is in the file store (%s), not in the keyring; use --store file, or move it to the keyring: fourinsight-token logout --store file%s, then fourinsight-token login --store keyring%s", displayKey(key), path, sessionArg(key), sessionArg(key))
+	}
+	return nil
+}
+
+// Save writes the session's entry to the keyring, then the marker that
+// tells the file store the session lives in the keyring.
+func (k *Keyring) Save(key string, e *Entry) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	data, err := e.Encode()
+	if err != nil {
+		return err
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, data); err != nil {
+		return err
+	}
+	if _, err := k.do(KeyringRequest{Op: OpSet, Key: ItemName(key), Data: compact.String()}); err != nil {
+		return err
+	}
+	if err := writeMarker(k.Dir, key, marker{Backend: k.backend}); err != nil {
+		k.logf("keyring: could not write the marker of session %s: %v", displayKey(key), err)
+	}
+	return nil
+}
+
+// Delete forgets the session in the keyring; a missing item is no error.
+func (k *Keyring) Delete(key string) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	if _, err := k.do(KeyringRequest{Op: OpDelete, Key: ItemName(key)}); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err := os.Remove(markerPath(k.Dir, key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		k.logf("keyring: could not remove the marker of session %s: %v", displayKey(key), err)
+	}
+	return nil
+}
+
+// Keys lists the sessions the keyring holds, the default session as "".
+func (k *Keyring) Keys() ([]string, error) {
+	resp, err := k.do(KeyringRequest{Op: OpList})
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, name := range resp.Keys {
+		if key, ok := SessionOfItem(name); ok {
+			keys = append(keys, key)
+		}
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+// Probe starts the helper and reports the backend the settings resolve to.
+func (k *Keyring) Probe() (string, error) {
+	resp, err := k.do(KeyringRequest{Op: OpProbe})
+	if err != nil {
+		return "", err
+	}
+	return resp.Backend, nil
+}
+
+// do makes one call, asking for the file backend's password once when the
+// helper needs it, and turns failure codes into errors.
+func (k *Keyring) do(req KeyringRequest) (*KeyringResponse, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	req.V = KeyringProtocol
+	if req.Backend = k.Backend; req.Backend == "auto" {
+		req.Backend = ""
+	}
+	req.FileDir = k.fileDir()
+	asked := false
+	for {
+		req.Password = k.password
+		resp, err := k.call(req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.Backend != "" {
+			k.backend = resp.Backend
+		}
+		if resp.OK {
+			return resp, nil
+		}
+		if resp.Code == CodeNeedPassword && !asked && k.Password != nil {
+			asked = true
+			prompt := fmt.Sprintf("Password for the encrypted keyring file in %s", req.FileDir)
+			if resp.NewFile {
+				prompt = fmt.Sprintf("New password for the encrypted keyring file in %s", req.FileDir)
+			}
+			pw, err := k.Password(prompt, resp.NewFile)
+			if err != nil {
+				return nil, err
+			}
+			if pw == "" {
+				return nil, errorOf(ErrKeyring, "no password was given for the encrypted keyring file")
+			}
+			k.password = pw
+			continue
+		}
+		return nil, k.failure(req, resp)
+	}
+}
+
+// failure turns a refusal into an error carrying the helper's one line.
+func (k *Keyring) failure(req KeyringRequest, resp *KeyringResponse) error {
+	msg := oneLine(resp.Error)
+	switch resp.Code {
+	case CodeNotFound:
+		return ErrNotFound
+	case CodeNeedPassword:
+		return errorOf(ErrKeyring, "the encrypted keyring file in %s needs its password: set FOURINSIGHT_KEYRING_PASSWORD, or run this in a terminal to be asked", req.FileDir)
+	case CodeBadPassword, CodeTooLarge, CodeUnavailable, CodeBadRequest:
+		return errorOf(ErrKeyring, "%s", msg)
+	}
+	return fmt.Errorf("%s failed: %s", k.ring(), msg)
+}
+
+// call sends one request and waits for its answer within the timeout,
+// starting the helper if need be. A helper that does not answer in time is
+// killed, and every later call fails at once.
+func (k *Keyring) call(req KeyringRequest) (*KeyringResponse, error) {
+	if k.broken != nil {
+		return nil, k.broken
+	}
+	start := time.Now()
+	timer := time.NewTimer(k.timeout())
+	defer timer.Stop()
+	if k.proc == nil {
+		p, err := k.start()
+		if err != nil {
+			return nil, err
+		}
+		k.proc = p
+	}
+	line, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	line = append(line, '\n')
+	// A helper stuck before reading stdin cannot block us: the pipe
+	// buffer takes a request, and the write runs beside the timer.
+	written := make(chan error, 1)
+	go func(w io.Writer) { _, err := w.Write(line); written <- err }(k.proc.stdin)
+
+	var res lineResult
+	select {
+	case res = <-k.proc.lines:
+	case <-timer.C:
+		k.kill()
+		k.broken = errorOf(ErrKeyringTimeout, "%s did not answer within %s: a locked keyring waiting for an unlock prompt, or a D-Bus session that does not respond; unlock it, choose another with --keyring-backend, or raise FOURINSIGHT_KEYRING_TIMEOUT", k.ring(), k.timeout())
+		return nil, k.broken
+	}
+	if res.err != nil {
+		why := k.proc.stderr.firstLine()
+		k.kill()
+		if werr := <-written; werr != nil && why == "" {
+			why = werr.Error()
+		}
+		if why == "" {
+			why = "it exited without an answer"
+		}
+		k.broken = fmt.Errorf("the keyring helper %s failed: %s", HelperName, why)
+		return nil, k.broken
+	}
+	var resp KeyringResponse
+	if err := json.Unmarshal(res.line, &resp); err != nil {
+		k.kill()
+		k.broken = errorOf(ErrKeyring, "the keyring helper answered something that is not its protocol; reinstall %s from the same release as fourinsight-token", HelperName)
+		return nil, k.broken
+	}
+	k.logf("keyring: %s %s via %s: %s (%s)", req.Op, req.Key, first(resp.Backend, "?"), first(resp.Code, "ok"), time.Since(start).Round(time.Millisecond))
+	return &resp, nil
+}
+
+// start runs the helper with pipes on stdin and stdout.
+func (k *Keyring) start() (*helperProc, error) {
+	path, err := k.helperPath()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(path)
+	cmd.Env = helperEnv(os.Environ(), k.Backend)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	p := &helperProc{cmd: cmd, stdin: stdin, lines: make(chan lineResult, 1), stderr: &tailBuffer{max: 4096}}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, errorOf(ErrKeyring, "cannot run the keyring helper %s: %v", path, err)
+	}
+	k.logf("keyring: started %s (pid %d)", path, cmd.Process.Pid)
+	go func() {
+		r := bufio.NewReaderSize(stdout, 64<<10)
+		for {
+			line, err := r.ReadBytes('\n')
+			if err != nil {
+				p.lines <- lineResult{err: err}
+				close(p.lines)
+				return
+			}
+			p.lines <- lineResult{line: line}
+		}
+	}()
+	return p, nil
+}
+
+// kill ends the helper and reaps it.
+func (k *Keyring) kill() {
+	if k.proc == nil {
+		return
+	}
+	k.proc.stdin.Close()
+	k.proc.cmd.Process.Kill()
+	k.proc.cmd.Wait()
+	k.proc = nil
+}
+
+// Close ends the helper: it exits when its stdin closes. A process that
+// exits without Close ends it the same way, as its pipes close.
+func (k *Keyring) Close() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.proc == nil {
+		return nil
+	}
+	k.proc.stdin.Close()
+	done := make(chan struct{})
+	go func(c *exec.Cmd) { c.Wait(); close(done) }(k.proc.cmd)
+	select {
+	case <-done:
+	case <-time.After(k.timeout()):
+		k.proc.cmd.Process.Kill()
+		<-done
+	}
+	k.proc = nil
+	return nil
+}
+
+// helperPath finds the helper: named by $FOURINSIGHT_KEYRING_HELPER or
+// Helper, else beside this executable (also beside the file a symlink to it
+// names, as package managers link binaries), else on PATH.
+func (k *Keyring) helperPath() (string, error) {
+	if k.Helper != "" {
+		return k.Helper, nil
+	}
+	if p := os.Getenv(HelperEnv); p != "" {
+		return p, nil
+	}
+	name := HelperName
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	var beside []string
+	if exe, err := os.Executable(); err == nil {
+		beside = append(beside, filepath.Join(filepath.Dir(exe), name))
+		if real, err := filepath.EvalSymlinks(exe); err == nil && real != exe {
+			beside = append(beside, filepath.Join(filepath.Dir(real), name))
+		}
+	}
+	for _, p := range beside {
+		if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath(HelperName); err == nil {
+		return p, nil
+	}
+	where := "on PATH"
+	if len(beside) > 0 {
+		where = "beside " + beside[0] + " or on PATH"
+	}
+	return "", errorOf(ErrKeyring, "--store keyring needs the helper %s, which is not %s; install it with: go install github.com/fourinsight-token/fourinsight-token/cmd/%s@latest (or use --store file)", HelperName, where, HelperName)
+}
+
+// helperEnv is the helper's environment. On Linux, where the D-Bus library
+// would fork dbus-launch to start a session bus when none is running, and
+// for backends that need no D-Bus, it gets an address that fails at once.
+func helperEnv(env []string, backend string) []string {
+	if runtime.GOOS != "linux" {
+		return env
+	}
+	switch backend {
+	case BackendFile, BackendPass, BackendKeyctl:
+		return setEnv(env, "DBUS_SESSION_BUS_ADDRESS", noBus)
+	}
+	if addr := getEnv(env, "DBUS_SESSION_BUS_ADDRESS"); addr != "" && addr != "autolaunch:" {
+		return env
+	}
+	runtimeDir := getEnv(env, "XDG_RUNTIME_DIR")
+	if runtimeDir == "" {
+		runtimeDir = fmt.Sprintf("/run/user/%d", os.Getuid())
+	}
+	for _, f := range []string{"bus", "dbus-session"} {
+		if _, err := os.Stat(filepath.Join(runtimeDir, f)); err == nil {
+			return env // the helper's D-Bus library finds the user bus here
+		}
+	}
+	return setEnv(env, "DBUS_SESSION_BUS_ADDRESS", noBus)
+}
+
+func getEnv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
+}
+
+func setEnv(env []string, key, val string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k != key {
+			out = append(out, kv)
+		}
+	}
+	return append(out, key+"="+val)
+}
+
+// marker records, in the cache directory, that a session lives in the
+// keyring: the file store reads it (one stat, only when it has no entry) to
+// say where the session is instead of signing in again. It holds no secret.
+type marker struct {
+	Backend string `json:"backend"`
+}
+
+// markerPath is ".token[.KEY].in-keyring": hidden, and never a name the
+// file store or the Python client reads as a session.
+func markerPath(dir, key string) string {
+	return filepath.Join(dir, "."+ItemName(key)+".in-keyring")
+}
+
+func writeMarker(dir, key string, m marker) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(markerPath(dir, key), append(data, '\n'), 0o600)
+}
+
+func readMarker(dir, key string) (marker, bool) {
+	var m marker
+	data, err := os.ReadFile(markerPath(dir, key))
+	if err != nil {
+		return m, false
+	}
+	json.Unmarshal(data, &m) // an unreadable marker still says "keyring"
+	return m, true
+}
+
+// keyringMarked is the file store's check: ErrOtherStore when the session
+// has no file but lives in the keyring.
+func keyringMarked(dir, key string) error {
+	m, ok := readMarker(dir, key)
+	if !ok {
+		return nil
+	}
+	backend := ""
+	if m.Backend != "" {
+		backend = " (" + m.Backend + ")"
+	}
+	return errorOf(ErrOtherStore, "session %s is kept in the keyring%s, not in the file store; use --store keyring (or FOURINSIGHT_STORE=keyring), or move it to the file store: fourinsight-token logout --store keyring%s, then fourinsight-token login --store file%s", displayKey(key), backend, sessionArg(key), sessionArg(key))
+}
+
+func displayKey(key string) string {
+	if key == "" {
+		return "(default)"
+	}
+	return key
+}
+
+func sessionArg(key string) string {
+	if key == "" {
+		return ""
+	}
+	return " -s " + key
+}
+
+func first(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// tailBuffer keeps the first max bytes written to it (the helper's stderr,
+// for a failure message).
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+	max int
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := b.max - len(b.buf); room > 0 {
+		b.buf = append(b.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) firstLine() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	line, _, _ := strings.Cut(strings.TrimSpace(string(b.buf)), "\n")
+	if len(line) > 300 {
+		line = line[:300] + "…"
+	}
+	return oneLine(line)
+}
