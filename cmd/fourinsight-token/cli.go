@@ -20,6 +20,7 @@ type Globals struct {
 	RedirectURL      string        `env:"FOURINSIGHT_REDIRECT_URL" placeholder:"URL" help:"Loopback redirect for the browser flow; port 0 = any free port."`
 	CacheDir         string        `env:"FOURINSIGHT_CACHE_DIR" placeholder:"DIR" help:"Where the file store keeps tokens (default: the Python client's directory)."`
 	Store            string        `env:"FOURINSIGHT_STORE" placeholder:"file|keyring" help:"Where tokens are kept (default file)."`
+	KeyringBackend   string        `env:"FOURINSIGHT_KEYRING_BACKEND" placeholder:"NAME" help:"With --store keyring: auto (default), secret-service, kwallet, keychain, wincred, pass, keyctl or file (see docs/keyring.md)."`
 	NoStore          bool          `env:"FOURINSIGHT_NO_STORE" help:"Keep nothing: no cache read or write, sign in on every call."`
 	MinValid         time.Duration `env:"FOURINSIGHT_MIN_VALID" placeholder:"DURATION" help:"A cached token must stay valid at least this long to be served (default 1m)."`
 	Output           string        `short:"o" placeholder:"FORMAT" enum:"token,json,header,env,dotenv,exec-credential," default:"" help:"Output format: token, json, header, env, dotenv, exec-credential."`

@@ -93,10 +93,11 @@ func exitCode(err error) int {
 		return 3
 	case errors.Is(err, flows.ErrRefused):
 		return 4
-	case errors.Is(err, flows.ErrUnavailable), errors.Is(err, store.ErrLockTimeout):
+	case errors.Is(err, flows.ErrUnavailable), errors.Is(err, store.ErrLockTimeout), errors.Is(err, store.ErrKeyringTimeout):
 		return 5
 	case errors.Is(err, errUsage), errors.Is(err, broker.ErrConfig), errors.Is(err, broker.ErrMismatch),
-		errors.Is(err, store.ErrUnsafe), errors.Is(err, store.ErrBadKey), errors.Is(err, flows.ErrBadPackage):
+		errors.Is(err, store.ErrUnsafe), errors.Is(err, store.ErrBadKey), errors.Is(err, flows.ErrBadPackage),
+		errors.Is(err, store.ErrKeyring), errors.Is(err, store.ErrOtherStore):
 		return 2
 	}
 	return 1

@@ -99,7 +99,9 @@ func (a *app) setup() (*broker.Broker, string, error) {
 	case "", "file":
 		b.Store = file
 	case "keyring":
-		return nil, "", fmt.Errorf("%w: the keyring store is not available in this build; use --store file", broker.ErrConfig)
+		if b.Store, err = a.keyringStore(dir, b.Logf); err != nil {
+			return nil, "", err
+		}
 	default:
 		return nil, "", fmt.Errorf("%w: unknown store %q (use file or keyring)", broker.ErrConfig, p.Store)
 	}
