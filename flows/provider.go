@@ -18,6 +18,9 @@ type Endpoints struct {
 	Token      string
 	Device     string
 	Revocation string
+	// Keys (jwks_uri) and SigningAlgs verify ID tokens; empty without discovery.
+	Keys        string
+	SigningAlgs []string
 }
 
 // Discover reads issuer/.well-known/openid-configuration. It is called only
@@ -34,11 +37,14 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (Endpoint
 		return Endpoints{}, fmt.Errorf("%w: OpenID discovery at %s: %v", ErrMalformed, issuer, err)
 	}
 	var extra struct {
-		Revocation string `json:"revocation_endpoint"`
+		Revocation  string   `json:"revocation_endpoint"`
+		Keys        string   `json:"jwks_uri"`
+		SigningAlgs []string `json:"id_token_signing_alg_values_supported"`
 	}
 	_ = p.Claims(&extra)
 	ep := p.Endpoint()
-	return Endpoints{Issuer: issuer, Auth: ep.AuthURL, Token: ep.TokenURL, Device: ep.DeviceAuthURL, Revocation: extra.Revocation}, nil
+	return Endpoints{Issuer: issuer, Auth: ep.AuthURL, Token: ep.TokenURL, Device: ep.DeviceAuthURL,
+		Revocation: extra.Revocation, Keys: extra.Keys, SigningAlgs: extra.SigningAlgs}, nil
 }
 
 // CheckURL accepts https URLs, and plain http only for loopback hosts, where
