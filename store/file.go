@@ -35,14 +35,15 @@ const maxEntrySize = 1 << 20
 var keyPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // CheckKey reports whether key can name a session. The empty key is the
-// default session. Keys ending in ".lock" are refused because "token.K.lock"
-// is the lock file of session K.
+// default session. "lock" and keys ending in ".lock" are refused because
+// "token.lock" and "token.K.lock" are the lock files of the default session
+// and of session K.
 func CheckKey(key string) error {
 	if key == "" {
 		return nil
 	}
-	if !keyPattern.MatchString(key) || strings.HasSuffix(key, ".lock") {
-		return fmt.Errorf("%w %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (not ending in .lock)", ErrBadKey, key)
+	if !keyPattern.MatchString(key) || strings.HasSuffix(key, ".lock") || key == "lock" {
+		return fmt.Errorf("%w %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (not lock, nor ending in .lock)", ErrBadKey, key)
 	}
 	return nil
 }
@@ -250,7 +251,7 @@ func (f File) Keys() ([]string, error) {
 		switch {
 		case name == "token":
 			keys = append(keys, "")
-		case strings.HasPrefix(name, "token."):
+		case strings.HasPrefix(name, "token.") && !strings.HasSuffix(name, ".lock"): // token.lock is the default session's lock
 			if key := name[len("token."):]; CheckKey(key) == nil && n.Type().IsRegular() {
 				keys = append(keys, key)
 			}

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// SignInFailure remembers an interactive sign-in that was abandoned, denied
+// or timed out, so that background callers do not open one browser tab
+// after another. It never holds a secret.
+type SignInFailure struct {
+	At     time.Time `json:"at"`
+	Flow   string    `json:"flow,omitempty"`
+	Reason string    `json:"reason"`
+}
+
+// failurePath is the marker beside the session's lock. The leading dot keeps
+// it out of Keys and out of the Python client's way.
+func (f File) failurePath(key string) string {
+	return filepath.Join(f.Dir, "."+filepath.Base(f.Path(key))+".signin-failed")
+}
+
+// RememberSignInFailure records that the session's last interactive sign-in
+// did not finish. Callers hold the session's lock.
+func (f File) RememberSignInFailure(key string, s SignInFailure) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if err := f.ensureDir(); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(f.Dir, ".signin-*.tmp") // created 0600
+	if err != nil {
+		return fmt.Errorf("cannot remember the failed sign-in: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), f.failurePath(key))
+	}
+	if err != nil {
+		return fmt.Errorf("cannot remember the failed sign-in: %w", err)
+	}
+	return nil
+}
+
+// LastSignInFailure returns the session's remembered failed sign-in, or nil
+// when there is none (or the marker is unreadable: it is only a hint).
+func (f File) LastSignInFailure(key string) (*SignInFailure, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	file, err := openNoFollow(f.failurePath(key))
+	if err != nil {
+		return nil, nil // none, or not ours to read: no hint
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, 4096))
+	if err != nil {
+		return nil, nil
+	}
+	var s SignInFailure
+	if json.Unmarshal(data, &s) != nil || s.At.IsZero() {
+		return nil, nil
+	}
+	return &s, nil
+}
+
+// ForgetSignInFailure drops the marker, after a successful sign-in.
+func (f File) ForgetSignInFailure(key string) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	if err := os.Remove(f.failurePath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot clear the failed sign-in marker: %w", err)
+	}
+	return nil
+}
