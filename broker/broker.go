@@ -24,7 +24,8 @@ type Store interface {
 	Keys() ([]string, error)
 }
 
-// Locker serialises the work on one session across processes.
+// Locker serialises the work on one session across processes. A Locker
+// that is also a SignInMemory (store.File is) remembers failed sign-ins.
 type Locker interface {
 	Lock(ctx context.Context, key string, waiting func()) (unlock func(), err error)
 }
@@ -48,9 +49,12 @@ type Broker struct {
 	MinValid     time.Duration // a served token stays valid at least this long
 	LockTimeout  time.Duration
 	LoginTimeout time.Duration
-	HTTP         flows.HTTPOptions
-	Stderr       io.Writer // notices and warnings; never secrets
-	Logf         flows.Logf
+	// RetrySignInAfter: how long a failed interactive sign-in keeps callers
+	// without a terminal from starting another (0: DefaultRetrySignInAfter).
+	RetrySignInAfter time.Duration
+	HTTP             flows.HTTPOptions
+	Stderr           io.Writer // notices and warnings; never secrets
+	Logf             flows.Logf
 
 	httpOnce   sync.Once
 	httpClient *http.Client
@@ -259,6 +263,9 @@ func (b *Broker) withHTTP(ctx context.Context) (context.Context, error) {
 			o.Logf = b.Logf
 		}
 		b.httpClient, b.httpErr = flows.NewHTTPClient(o)
+		if b.httpErr != nil {
+			b.httpErr = fmt.Errorf("%w: %v", ErrConfig, b.httpErr)
+		}
 	})
 	if b.httpErr != nil {
 		return ctx, b.httpErr

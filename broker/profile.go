@@ -48,6 +48,9 @@ type Profile struct {
 	LoginTimeout Duration `json:"login_timeout,omitempty"`
 	LockTimeout  Duration `json:"lock_timeout,omitempty"`
 	CAFile       string   `json:"ca_file,omitempty"`
+	// RetrySignInAfter: how long an abandoned, denied or timed-out sign-in
+	// keeps callers without a terminal from opening another (default 10m).
+	RetrySignInAfter Duration `json:"retry_signin_after,omitempty"`
 }
 
 // Duration reads "90s" or "5m" from JSON.
@@ -208,5 +211,6 @@ func Overlay(base, top Profile) Profile {
 	dur(&base.LoginTimeout, top.LoginTimeout)
 	dur(&base.LockTimeout, top.LockTimeout)
 	str(&base.CAFile, top.CAFile)
+	dur(&base.RetrySignInAfter, top.RetrySignInAfter)
 	return base
 }

@@ -104,7 +104,7 @@ func (b *Broker) revoke(ctx context.Context, key string, e *store.Entry) {
 		ep = eps.Revocation
 	}
 	if ep == "" {
-		b.logf("logout: the provider names no revocation endpoint; forgetting session %s locally only", name(key))
+		b.warn("%s names no revocation endpoint, so the refresh token of session %s cannot be revoked; it is forgotten here only", b.providerName(), name(key))
 		return
 	}
 	if _, err := b.withHTTP(ctx); err != nil {

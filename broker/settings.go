@@ -69,6 +69,11 @@ func (s Settings) Validate() error {
 			return fmt.Errorf("%w: --%s: %v", ErrConfig, u.name, err)
 		}
 	}
+	if p.RedirectURL != "" {
+		if err := flows.CheckRedirectURL(p.RedirectURL); err != nil {
+			return fmt.Errorf("%w: --redirect-url: %v", ErrConfig, err)
+		}
+	}
 	if p.ClientID == "" {
 		return fmt.Errorf("%w: no client id; set --client-id or FOURINSIGHT_CLIENT_ID, or use a profile that has one", ErrConfig)
 	}

@@ -40,6 +40,9 @@ func (b *Broker) signIn(ctx context.Context, key string, prev *store.Entry) (*st
 	if b.Settings.clientFlow() {
 		return b.clientCredentials(ctx, key, prev)
 	}
+	if err := b.recentFailure(key); err != nil {
+		return nil, err
+	}
 	flow, err := b.chooseFlow(ctx)
 	if err != nil {
 		return nil, err
@@ -63,13 +66,21 @@ func (b *Broker) signIn(ctx context.Context, key string, prev *store.Entry) (*st
 	case FlowBrowser, FlowDevice:
 		tok, tokenURL, err = b.interactive(ctx, flow, cfg)
 	}
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-		err = fmt.Errorf("%w: the sign-in did not finish within --login-timeout %s", flows.ErrUnavailable, b.LoginTimeout)
-	}
 	if err != nil {
+		b.rememberFailure(key, flow, err)
+		switch {
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+			err = flows.TimedOut(fmt.Sprintf("the sign-in did not finish within --login-timeout %s; to try again, run: %s", b.LoginTimeout, loginCommand(key)), err)
+		case errors.Is(err, context.Canceled):
+			err = fmt.Errorf("%w: it was cancelled", flows.ErrNotCompleted)
+		}
 		return nil, err
 	}
-	return b.save(key, prev, tok, flow, tokenURL)
+	e, err := b.save(key, prev, tok, flow, tokenURL)
+	if err == nil {
+		b.forgetFailure(key)
+	}
+	return e, err
 }
 
 // clientCredentials signs in as a service account.
@@ -107,17 +118,27 @@ func (b *Broker) chooseFlow(ctx context.Context) (string, error) {
 		return FlowPaste, nil
 	}
 	if b.Interact.OpenBrowser != nil && !b.Interact.NoBrowser {
+		b.logf("flow: auto chose browser: a browser can be opened here")
 		return FlowBrowser, nil
 	}
 	ep, err := b.resolveEndpoints(ctx)
 	if err != nil {
 		return "", err
 	}
+	why := "no browser can be opened here (no $BROWSER, no desktop session, or an SSH login)"
+	if b.Interact.NoBrowser {
+		why = "--no-browser"
+	}
 	switch {
 	case ep.Device != "":
+		b.logf("flow: auto chose device: %s", why)
 		return FlowDevice, nil
 	case p.SignInURL != "":
+		b.logf("flow: auto chose paste: %s, and the provider offers no device flow", why)
 		return FlowPaste, nil
+	}
+	if b.Interact.Terminal || b.Interact.Login {
+		b.warn("%s names no device authorization endpoint and %s: signing in with the browser flow; finish by pasting the address the browser ends on", b.providerName(), why)
 	}
 	return FlowBrowser, nil
 }
