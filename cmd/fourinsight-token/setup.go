@@ -48,6 +48,7 @@ func (a *app) setup() (*broker.Broker, string, error) {
 		ClientID: g.ClientID, Flow: g.Flow, RedirectURL: g.RedirectURL, CacheDir: g.CacheDir, Store: g.Store,
 		MinValid: broker.Duration(g.MinValid), Timeout: broker.Duration(g.Timeout),
 		LoginTimeout: broker.Duration(g.LoginTimeout), LockTimeout: broker.Duration(g.LockTimeout), CAFile: g.CAFile,
+		RetrySignInAfter: broker.Duration(g.RetrySignInAfter),
 	}
 	// Naming a provider on the built-in profile means another provider:
 	// none of 4insight's URLs, clients or trusted hosts apply to it.
@@ -79,6 +80,7 @@ func (a *app) setup() (*broker.Broker, string, error) {
 		HTTP:         flows.HTTPOptions{Timeout: orDefault(p.Timeout, defaultTimeout), CAFile: p.CAFile},
 		Stderr:       a.stderr,
 	}
+	b.RetrySignInAfter = orDefault(p.RetrySignInAfter, broker.DefaultRetrySignInAfter)
 	if g.Verbose {
 		b.Logf = func(format string, args ...any) {
 			fmt.Fprintf(a.stderr, "fourinsight-token: debug: "+format+"\n", args...)
@@ -152,6 +154,9 @@ func (a *app) interaction(login, allowed bool) broker.Interaction {
 		Login:     login,
 		Out:       a.stderr,
 		NoBrowser: g.NoBrowser,
+		// nil where no browser can be opened: no $BROWSER and no desktop
+		// session, or an SSH login.
+		OpenBrowser: flows.BrowserOpener(),
 	}
 	if login && !isTerminal(a.stdin) {
 		// login reads the paste package from stdin when it is piped in.
