@@ -45,6 +45,10 @@ type CLI struct {
 	Logout  LogoutCmd  `cmd:"" help:"Forget the session (or --all), revoking its refresh token where the provider offers it."`
 	Status  StatusCmd  `cmd:"" help:"List cached sessions: key, flow, provider, expiry, refresh token, subject. Never a token."`
 	Version VersionCmd `cmd:"" help:"Print version, commit and Go version."`
+
+	GitCredential GitCredentialCmd `cmd:"" name:"git-credential" help:"Git credential helper (get, store, erase): answers git with a token for the session."`
+	Exec          ExecCmd          `cmd:"" help:"Run a command with a fresh token in its environment; its exit status is ours."`
+	Setup         SetupCmd         `cmd:"" help:"Configure kubectl or git to get tokens from fourinsight-token."`
 }
 
 // GetCmd prints a token.

@@ -76,8 +76,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = a.status()
 	case "version":
 		err = a.version()
+	case "git-credential <operation>":
+		err = a.gitCredential(ctx)
+	case "exec <command>":
+		err = a.exec(ctx)
+	case "setup kubectl":
+		err = a.setupKubectl()
+	case "setup git":
+		err = a.setupGit()
 	default:
 		err = fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	}
+	if code, ok := asChildExit(err); ok {
+		return code // exec: the command's status, reported by the command
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "fourinsight-token: %s\n", oneLine(explain(err)))

@@ -63,14 +63,14 @@ func Parse(raw string) (Info, error) {
 		return Info{APIVersion: V1, Interactive: true}, nil
 	}
 	if len(raw) > maxInfo {
-		return Info{}, fmt.Errorf("%w: %s is %d bytes, more than an ExecCredential request can be", ErrBadInfo, EnvVar, len(raw))
+		return Info{}, fmt.Errorf("%w: %d bytes, more than an ExecCredential request can be", ErrBadInfo, len(raw))
 	}
 	var req request
 	if err := json.Unmarshal([]byte(raw), &req); err != nil {
-		return Info{}, fmt.Errorf("%w: %s is not an ExecCredential: %v", ErrBadInfo, EnvVar, err)
+		return Info{}, fmt.Errorf("%w: not an ExecCredential: %v", ErrBadInfo, err)
 	}
 	if req.Kind != "" && req.Kind != "ExecCredential" {
-		return Info{}, fmt.Errorf("%w: %s holds a %q, not an ExecCredential", ErrBadInfo, EnvVar, clip(req.Kind))
+		return Info{}, fmt.Errorf("%w: a %q, not an ExecCredential", ErrBadInfo, clip(req.Kind))
 	}
 	info := Info{APIVersion: req.APIVersion, Interactive: true, FromKubectl: true}
 	switch info.APIVersion {
