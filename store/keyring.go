@@ -463,9 +463,11 @@ func (k *Keyring) helperPath() (string, error) {
 	return "", errorOf(ErrKeyring, "--store keyring needs the helper %s, which is not %s; install it with: go install github.com/fourinsight-token/fourinsight-token/cmd/%s@latest (or use --store file)", HelperName, where, HelperName)
 }
 
-// helperEnv is the helper's environment. On Linux, where the D-Bus library
-// would fork dbus-launch to start a session bus when none is running, and
-// for backends that need no D-Bus, it gets an address that fails at once.
+// helperEnv is the helper's environment. For backends that need no D-Bus,
+// on Linux, it gets an address that fails at once, so that the keyring
+// library's init functions neither dial a bus nor hang on one. (Where no
+// bus runs at all, the helper itself keeps the library from forking
+// dbus-launch: internal/nobuslaunch.)
 func helperEnv(env []string, backend string) []string {
 	if runtime.GOOS != "linux" {
 		return env
@@ -474,19 +476,7 @@ func helperEnv(env []string, backend string) []string {
 	case BackendFile, BackendPass, BackendKeyctl:
 		return setEnv(env, "DBUS_SESSION_BUS_ADDRESS", noBus)
 	}
-	if addr := getEnv(env, "DBUS_SESSION_BUS_ADDRESS"); addr != "" && addr != "autolaunch:" {
-		return env
-	}
-	runtimeDir := getEnv(env, "XDG_RUNTIME_DIR")
-	if runtimeDir == "" {
-		runtimeDir = fmt.Sprintf("/run/user/%d", os.Getuid())
-	}
-	for _, f := range []string{"bus", "dbus-session"} {
-		if _, err := os.Stat(filepath.Join(runtimeDir, f)); err == nil {
-			return env // the helper's D-Bus library finds the user bus here
-		}
-	}
-	return setEnv(env, "DBUS_SESSION_BUS_ADDRESS", noBus)
+	return env
 }
 
 func getEnv(env []string, key string) string {

@@ -289,7 +289,18 @@ func (s *server) file(req store.KeyringRequest) store.KeyringResponse {
 	case store.OpProbe:
 		return store.KeyringResponse{OK: true}
 	case store.OpGet:
+		// A password is needed even for an item that is not there, so
+		// that a wrong or missing one stops fourinsight-token before a
+		// sign-in whose result it could not save.
+		if password == "" {
+			return needPassword()
+		}
 		data, r := get(req.Key)
+		if r != nil && r.Code == store.CodeNotFound && len(names) > 0 {
+			if _, r2 := get(names[0]); r2 != nil {
+				return *r2
+			}
+		}
 		if r != nil {
 			return *r
 		}

@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 
+	_ "github.com/fourinsight-token/fourinsight-token/internal/nobuslaunch" // before keyring's init: see there
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
