@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/flows"
@@ -114,8 +115,21 @@ func (b *Broker) recentFailure(key string) error {
 	if f.Flow != "" {
 		how = " (" + f.Flow + " flow)"
 	}
-	return fmt.Errorf("%w: the last sign-in%s for session %s %s %s ago, so no new one starts from a process without a terminal for %s more; run in a terminal: %s",
-		ErrSignInRequired, how, name(key), f.Reason, ago.Round(time.Second), left.Round(time.Second), loginCommand(key))
+	return fmt.Errorf("%w: the last sign-in%s for session %s %s %s ago; so as not to open browser tab after tab, processes without a terminal start no new one for %s; run in a terminal: %s",
+		ErrSignInRequired, how, name(key), f.Reason, roughly(ago), roughly(left), loginCommand(key))
+}
+
+// roughly renders a duration for people: "3s", "2m5s", "10m".
+func roughly(d time.Duration) string {
+	d = max(d.Round(time.Second), time.Second)
+	s := d.String()
+	if d >= time.Minute && d%time.Minute == 0 {
+		s = strings.TrimSuffix(s, "0s")
+		if d%time.Hour == 0 {
+			s = strings.TrimSuffix(s, "0m")
+		}
+	}
+	return s
 }
 
 // rememberFailure records a sign-in that the person abandoned, denied or let
