@@ -174,13 +174,30 @@ func userAgent() *http.Client {
 // caller can deliver it to its loopback listener or read the code (or the
 // error) from it.
 func (p *Provider) Login(authorizeURL string) (*url.URL, error) {
+	return login(authorizeURL, p.issuer, p.op.AuthorizationEndpoint().Relative())
+}
+
+// LoginAt is Login for a process that has no *Provider, such as the e2e
+// tests' stand-in browser (internal/testbrowser): authorizeURL must be the
+// authorization endpoint of a testop provider, which it finds from there.
+func LoginAt(authorizeURL string) (*url.URL, error) {
+	u, err := url.Parse(authorizeURL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("testop: login: %q is not an authorization URL", authorizeURL)
+	}
+	return login(authorizeURL, u.Scheme+"://"+u.Host, u.Path)
+}
+
+// login plays the test user against the provider at issuer, whose
+// authorization endpoint has the path authPath.
+func login(authorizeURL, issuer, authPath string) (*url.URL, error) {
 	ua := userAgent()
 	internal := map[string]bool{
-		p.op.AuthorizationEndpoint().Relative():               true,
-		p.op.AuthorizationEndpoint().Relative() + "/callback": true,
-		loginPath: true,
+		authPath:               true,
+		authPath + "/callback": true,
+		loginPath:              true,
 	}
-	self, _ := url.Parse(p.issuer)
+	self, _ := url.Parse(issuer)
 	req, err := http.NewRequest(http.MethodGet, authorizeURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("testop: login: %w", err)
