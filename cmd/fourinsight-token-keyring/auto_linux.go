@@ -101,24 +101,6 @@ func collection() string {
 	return "login"
 }
 
-// decodeLabel undoes the escaping of D-Bus object paths ("_xx" hex), as
-// 99designs/keyring compares collection names decoded.
-func decodeLabel(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '_' && i+2 < len(s) {
-			var c byte
-			if _, err := fmt.Sscanf(s[i+1:i+3], "%02x", &c); err == nil {
-				b.WriteByte(c)
-				i += 2
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
 // prepareSet refuses to write to a Secret Service collection that does not
 // exist, where the library would try to create it.
 func prepareSet(name string) error {

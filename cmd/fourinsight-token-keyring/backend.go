@@ -408,3 +408,21 @@ func unavailable(name string) string {
 	}
 	return fmt.Sprintf("the %s keyring does not exist on this system; choose another with --keyring-backend (available: %s)", name, strings.Join(available(), ", "))
 }
+
+// decodeLabel undoes the escaping of D-Bus object paths ("_xx" hex), as
+// 99designs/keyring compares collection names decoded.
+func decodeLabel(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' && i+2 < len(s) {
+			var c byte
+			if _, err := fmt.Sscanf(s[i+1:i+3], "%02x", &c); err == nil {
+				b.WriteByte(c)
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
