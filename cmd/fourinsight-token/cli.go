@@ -49,6 +49,8 @@ type CLI struct {
 	GitCredential GitCredentialCmd `cmd:"" name:"git-credential" help:"Git credential helper (get, store, erase): answers git with a token for the session."`
 	Exec          ExecCmd          `cmd:"" help:"Run a command with a fresh token in its environment; its exit status is ours."`
 	Setup         SetupCmd         `cmd:"" help:"Configure kubectl or git to get tokens from fourinsight-token."`
+
+	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 }
 
 // GetCmd prints a token.

@@ -84,6 +84,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = a.setupKubectl()
 	case "setup git":
 		err = a.setupGit()
+	case "completion <shell>":
+		err = a.completion(parser.Model)
 	default:
 		err = fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
