@@ -25,6 +25,9 @@ func needTool(t *testing.T, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
+		docsRun.Lock()
+		docsRun.toolMissing = true
+		docsRun.Unlock()
 		t.Skipf("%s is not installed: %v", name, err)
 	}
 	return path
@@ -32,14 +35,38 @@ func needTool(t *testing.T, name string) string {
 
 // OnPath puts the built fourinsight-token first on the user's PATH, as an
 // install would, so that doc examples run as written.
-func (u *User) OnPath() {
+func (u *User) OnPath() { u.prependPath(filepath.Dir(binary)) }
+
+func (u *User) prependPath(dir string) {
 	path := ""
 	for _, kv := range u.Env {
 		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
 			path = v
 		}
 	}
-	u.Setenv("PATH=" + filepath.Dir(binary) + string(os.PathListSeparator) + path)
+	u.Setenv("PATH=" + dir + string(os.PathListSeparator) + path)
+}
+
+var python struct {
+	once sync.Once
+	dir  string
+}
+
+// WithPython skips the test without python3, and puts the real
+// interpreter's directory first on PATH: a version manager's shim (pyenv)
+// costs seconds per start on a loaded machine.
+func (u *User) WithPython(t *testing.T) {
+	t.Helper()
+	needTool(t, "python3")
+	python.once.Do(func() {
+		out, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output()
+		if err == nil {
+			python.dir = filepath.Dir(strings.TrimSpace(string(out)))
+		}
+	})
+	if python.dir != "" {
+		u.prependPath(python.dir)
+	}
 }
 
 // Tool prepares a run of another program (kubectl, git, make, a shell) in

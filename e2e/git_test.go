@@ -13,16 +13,16 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/internal/testop"
 )
 
-// gitUser is a user with a paste sign-in for session "repo" (so a refresh
+// gitUser is a user with a paste sign-in for the session (so a refresh
 // token is cached) and a git that reads only the user's own config and
 // never prompts.
-func gitUser(t *testing.T) (*User, *testop.Provider) {
+func gitUser(t *testing.T, session string) (*User, *testop.Provider) {
 	t.Helper()
 	needTool(t, "git")
 	p := StartProvider(t, testop.Options{})
 	u := NewUser(t)
 	u.PasteProfile(p)
-	mustOK(t, u.RunInput(PastePackage(t, p), "login", "-s", "repo"))
+	mustOK(t, u.RunInput(PastePackage(t, p), "login", "-s", session))
 	u.Env = without(without(without(u.Env, "GIT_ASKPASS"), "SSH_ASKPASS"), "GIT_CONFIG_PARAMETERS")
 	u.Setenv("GIT_CONFIG_GLOBAL="+filepath.Join(u.Home, ".gitconfig"), "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0")
 	return u, p
@@ -73,7 +73,7 @@ func cachedExpiry(u *User, session string) string {
 // refreshed one; approve (store) and rejecting someone else's password
 // change nothing.
 func TestGitCredentialFillAndReject(t *testing.T) {
-	u, p := gitUser(t)
+	u, p := gitUser(t, "repo")
 	mustOK(t, u.RunTool("", binary, "setup", "git", "--host", "git.example.com", "-s", "repo", "--global"))
 	const ask = "protocol=https\nhost=git.example.com\npath=org/repo.git\n\n"
 
@@ -125,7 +125,7 @@ func TestGitCredentialFillAndReject(t *testing.T) {
 // A git that announces capability[]=authtype (2.46+) gets a Bearer
 // credential, marked ephemeral, instead of a password.
 func TestGitCredentialAuthtype(t *testing.T) {
-	u, _ := gitUser(t)
+	u, _ := gitUser(t, "repo")
 	r := u.RunTool("capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=git.example.com\nwwwauth[]=Bearer realm=\"x\"\n\n", binary, "-s", "repo", "git-credential", "get")
 	if r.Code != 0 {
 		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
@@ -148,7 +148,7 @@ func TestGitCredentialAuthtype(t *testing.T) {
 
 // gitServer serves a bare repository with one commit through
 // git http-backend, behind an API that accepts only the current token.
-func gitServer(t *testing.T, u *User) (*API, string) {
+func gitServer(t *testing.T, u *User, session string) (*API, string) {
 	t.Helper()
 	gitPath := needTool(t, "git")
 	root := t.TempDir()
@@ -172,7 +172,7 @@ func gitServer(t *testing.T, u *User) (*API, string) {
 		Args: []string{"http-backend"},
 		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null"},
 	}
-	api := StartAPI(t, u, "repo", true, backend)
+	api := StartAPI(t, u, session, true, backend)
 	u.Setenv("GIT_SSL_CAINFO=" + api.CAFile(t))
 	return api, api.URL + "/repo.git"
 }
@@ -182,8 +182,8 @@ func gitServer(t *testing.T, u *User) (*API, string) {
 // that token (revoked), git fails and erases it through the helper; the
 // next ls-remote refreshes and gets in.
 func TestGitLsRemoteSmartHTTP(t *testing.T) {
-	u, p := gitUser(t)
-	api, repoURL := gitServer(t, u)
+	u, p := gitUser(t, "repo")
+	api, repoURL := gitServer(t, u, "repo")
 	mustOK(t, u.RunTool("", binary, "setup", "git", "--host", api.Host(), "-s", "repo", "--global"))
 
 	r := u.RunTool("", "git", "ls-remote", repoURL)
