@@ -352,6 +352,17 @@ func TestKeyringSecretServiceLoginGetRefreshLogout(t *testing.T) {
 	if r.Code != 3 || !strings.Contains(problem(t, r), "fourinsight-token login -s ws0") {
 		t.Fatalf("after logout: exit %d, %s", r.Code, r.Stderr)
 	}
+
+	// A collection that does not exist is never created (that needs a
+	// desktop prompt): the first keyring call says so, before any sign-in.
+	u.Setenv("FOURINSIGHT_KEYRING_COLLECTION=fourinsight")
+	r = u.RunInput(PastePackage(t, p), "login", "-s", "ws1")
+	if r.Code != 2 || !strings.Contains(problem(t, r), `the Secret Service has no collection "fourinsight"`) {
+		t.Fatalf("missing collection: exit %d, %s", r.Code, r.Stderr)
+	}
+	if n := p.Count("authorization_code"); n != 1 {
+		t.Fatalf("provider saw %d code exchanges, want only the first login's", n)
+	}
 }
 
 // Twenty processes, one expired token in the Secret Service: exactly one

@@ -101,9 +101,10 @@ func collection() string {
 	return "login"
 }
 
-// prepareSet refuses to write to a Secret Service collection that does not
-// exist, where the library would try to create it.
-func prepareSet(name string) error {
+// checkBackend refuses a Secret Service collection that does not exist,
+// before anything is read (so that no sign-in happens whose result could not
+// be saved) and before the library would try to create it on a write.
+func checkBackend(name string) error {
 	if name != store.BackendSecretService {
 		return nil
 	}

@@ -53,7 +53,7 @@ func collection() string { return "" }
 
 func keyctlPerm() uint32 { return 0 }
 
-func prepareSet(string) error { return nil }
+func checkBackend(string) error { return nil }
 
 func isQuota(error) bool { return false }
 

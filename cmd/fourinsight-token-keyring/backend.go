@@ -178,6 +178,9 @@ func (s *server) native(name string, req store.KeyringRequest) store.KeyringResp
 	kr, ok := s.open[name]
 	if !ok {
 		var err error
+		if err := checkBackend(name); err != nil {
+			return refuse(store.CodeUnavailable, "%v", err)
+		}
 		if kr, err = keyring.Open(config(name)); err != nil {
 			return refuse(store.CodeUnavailable, "cannot open the %s keyring: %s", name, describe(err))
 		}
@@ -198,9 +201,6 @@ func (s *server) native(name string, req store.KeyringRequest) store.KeyringResp
 	case store.OpSet:
 		if r := tooLarge(name, len(req.Data)); r != nil {
 			return *r
-		}
-		if err := prepareSet(name); err != nil {
-			return refuse(store.CodeUnavailable, "%v", err)
 		}
 		err := kr.Set(keyring.Item{
 			Key:         itemKey(name, req.Key),
