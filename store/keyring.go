@@ -354,7 +354,7 @@ func (k *Keyring) call(req KeyringRequest) (*KeyringResponse, error) {
 		k.broken = errorOf(ErrKeyring, "the keyring helper answered something that is not its protocol; reinstall %s from the same release as fourinsight-token", HelperName)
 		return nil, k.broken
 	}
-	k.logf("keyring: %s %s via %s: %s (%s)", req.Op, req.Key, first(resp.Backend, "?"), first(resp.Code, "ok"), time.Since(start).Round(time.Millisecond))
+	k.logf("keyring: %s via %s: %s (%s)", strings.TrimSpace(req.Op+" "+req.Key), first(resp.Backend, "?"), first(resp.Code, "ok"), time.Since(start).Round(time.Millisecond))
 	return &resp, nil
 }
 
