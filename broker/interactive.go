@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/flows"
@@ -120,17 +119,7 @@ func (b *Broker) recentFailure(key string) error {
 }
 
 // roughly renders a duration for people: "3s", "2m5s", "10m".
-func roughly(d time.Duration) string {
-	d = max(d.Round(time.Second), time.Second)
-	s := d.String()
-	if d >= time.Minute && d%time.Minute == 0 {
-		s = strings.TrimSuffix(s, "0s")
-		if d%time.Hour == 0 {
-			s = strings.TrimSuffix(s, "0m")
-		}
-	}
-	return s
-}
+func roughly(d time.Duration) string { return flows.HumanDuration(d) }
 
 // rememberFailure records a sign-in that the person abandoned, denied or let
 // time out; other failures (network, configuration) are not remembered.

@@ -156,7 +156,7 @@ func Browser(ctx context.Context, cfg *oauth2.Config, o BrowserOptions) (*oauth2
 
 	wait := ""
 	if dl, ok := ctx.Deadline(); ok {
-		wait = fmt.Sprintf(" (up to %s)", time.Until(dl).Round(time.Second))
+		wait = fmt.Sprintf(" (up to %s)", HumanDuration(time.Until(dl)))
 	}
 	opened := make(chan error, 1)
 	if o.Open != nil {

@@ -39,7 +39,7 @@ func Device(ctx context.Context, cfg *oauth2.Config, o DeviceOptions) (*oauth2.T
 	}
 	expires := ""
 	if !da.Expiry.IsZero() {
-		expires = fmt.Sprintf(" (the code expires in %s)", time.Until(da.Expiry).Round(time.Second))
+		expires = fmt.Sprintf(" (the code expires in %s)", HumanDuration(time.Until(da.Expiry)))
 	}
 	fmt.Fprintf(o.Out, "To sign in, open this address in a browser on any device:\n\n    %s\n\nand enter the code:  %s\n\n", da.VerificationURI, da.UserCode)
 	if da.VerificationURIComplete != "" && CheckURL(da.VerificationURIComplete) == nil {

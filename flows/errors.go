@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -108,6 +109,20 @@ func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 300 {
 		s = s[:300] + "…"
+	}
+	return s
+}
+
+// HumanDuration renders a duration for people, to the second: "3s", "2m5s",
+// "10m", "1h30m".
+func HumanDuration(d time.Duration) string {
+	d = max(d.Round(time.Second), time.Second)
+	s := d.String()
+	if d >= time.Minute && d%time.Minute == 0 {
+		s = strings.TrimSuffix(s, "0s")
+		if d%time.Hour == 0 {
+			s = strings.TrimSuffix(s, "0m")
+		}
 	}
 	return s
 }
