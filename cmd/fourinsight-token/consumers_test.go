@@ -347,6 +347,9 @@ func TestSetupKubectlWrite(t *testing.T) {
 	if err := json.Unmarshal(out, &cfg); err != nil {
 		t.Fatal(err)
 	}
+	if code, _, errOut := runCLI("", "--scope", "a,b", "setup", "kubectl", "--write", "--kubeconfig", kc); code != 2 || !strings.Contains(errOut, "without --write") {
+		t.Fatalf("an argument with a comma: exit %d: %s", code, errOut)
+	}
 	if len(cfg.Users) != 1 {
 		t.Fatalf("%d users, want 1: %s", len(cfg.Users), out)
 	}

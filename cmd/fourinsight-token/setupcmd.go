@@ -151,6 +151,11 @@ func (a *app) setupKubectl() error {
 		"--exec-interactive-mode=IfAvailable",
 	}
 	for _, arg := range args {
+		// --exec-arg is a comma-separated list flag: a value holding a comma
+		// or a quote would not arrive as one argument.
+		if strings.ContainsAny(arg, `,"`) {
+			return fmt.Errorf("%w: kubectl config set-credentials would split the argument %q; run without --write and add the printed entry to the kubeconfig", errUsage, arg)
+		}
 		kargs = append(kargs, "--exec-arg="+arg)
 	}
 	if c.Kubeconfig != "" {

@@ -38,9 +38,6 @@ type Info struct {
 	// with the user (spec.interactive: false: no terminal on stdin, or
 	// interactiveMode: Never).
 	Interactive bool
-	// FromKubectl: the request came from KUBERNETES_EXEC_INFO rather than
-	// being assumed because it was absent.
-	FromKubectl bool
 }
 
 // request is the part of the ExecCredential request this package reads;
@@ -72,7 +69,7 @@ func Parse(raw string) (Info, error) {
 	if req.Kind != "" && req.Kind != "ExecCredential" {
 		return Info{}, fmt.Errorf("%w: a %q, not an ExecCredential", ErrBadInfo, clip(req.Kind))
 	}
-	info := Info{APIVersion: req.APIVersion, Interactive: true, FromKubectl: true}
+	info := Info{APIVersion: req.APIVersion, Interactive: true}
 	switch info.APIVersion {
 	case "":
 		info.APIVersion = V1
