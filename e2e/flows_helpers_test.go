@@ -51,6 +51,7 @@ func (u *User) UseBrowser(mode string) *Browser {
 	}
 	b := &Browser{t: u.t, u: u, Log: filepath.Join(u.Home, "browser.log")}
 	u.Setenv("BROWSER="+path, "TESTBROWSER_LOG="+b.Log, "TESTBROWSER_MODE="+mode)
+	u.t.Cleanup(func() { b.Lines() }) // records the codes it saw as secrets
 	return b
 }
 
