@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -578,4 +579,101 @@ func TestKeyringHelperMissing(t *testing.T) {
 		t.Fatalf("provider saw %d grants", n)
 	}
 	noTokenFiles(t, u)
+}
+
+// On a terminal, the encrypted-file backend asks for its password on the
+// terminal: a new one twice, then once per process; a mistyped one is
+// exit 2 and a sign-in never starts.
+func TestKeyringFilePasswordPrompt(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("uses util-linux script for a terminal")
+	}
+	needTools(t, "script")
+	keyringHelper(t)
+	p := StartProvider(t, testop.Options{})
+	u := NewUser(t)
+	u.ServiceAccount(p)
+	u.Setenv("FOURINSIGHT_STORE=keyring", "FOURINSIGHT_KEYRING_BACKEND=file")
+	const typed = "typed-keyring-password"
+	secrets.Secret(typed)
+
+	// onTerminal runs fourinsight-token on a terminal (util-linux script),
+	// typing each answer once the prompt before it is on the screen.
+	onTerminal := func(answers []string, args ...string) (string, int) {
+		t.Helper()
+		line := binary
+		for _, a := range args {
+			line += " '" + a + "'"
+		}
+		cmd := exec.Command("script", "-q", "-e", "-c", line, "/dev/null")
+		cmd.Env = u.Env
+		cmd.Dir = u.Home
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := &lockedWriter{w: new(strings.Builder)}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		screen := func() string { out.mu.Lock(); defer out.mu.Unlock(); return out.w.String() }
+		prompts := 0
+		for _, a := range answers {
+			deadline := time.Now().Add(20 * time.Second)
+			for strings.Count(strings.ToLower(screen()), "password") <= prompts && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			prompts++
+			time.Sleep(100 * time.Millisecond) // the prompt is written just before echo goes off
+			stdin.Write([]byte(a + "\n"))
+		}
+		err = cmd.Wait()
+		stdin.Close()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		// The terminal shows the prompts and the token; never the password.
+		// Token lines are secrets, the rest is checked for them like stderr.
+		if strings.Contains(screen(), typed) {
+			t.Fatal("the typed password was echoed")
+		}
+		var talk []string
+		for _, l := range strings.Split(screen(), "\n") {
+			if l = strings.TrimSpace(l); strings.Count(l, ".") == 2 && !strings.Contains(l, " ") {
+				secrets.Secret(l)
+			} else {
+				talk = append(talk, l)
+			}
+		}
+		secrets.stderr(t.Name()+" (terminal) "+strings.Join(args, " "), strings.Join(talk, "\n"))
+		return screen(), code
+	}
+
+	out, code := onTerminal([]string{typed, typed}, "-s", "svc")
+	if code != 0 || !strings.Contains(out, "New password for the encrypted keyring file") || !strings.Contains(out, "Repeat the new password") {
+		t.Fatalf("first use: exit %d:\n%s", code, out)
+	}
+	tok := u.Run("--store", "keyring", "-s", "svc") // no terminal, no password: exit 3
+	if tok.Code != 3 {
+		t.Fatalf("without a terminal: exit %d: %s", tok.Code, tok.Stderr)
+	}
+	out, code = onTerminal([]string{typed}, "-s", "svc")
+	if code != 0 || !strings.Contains(out, "Password for the encrypted keyring file") || strings.Contains(out, "Repeat") {
+		t.Fatalf("second use: exit %d:\n%s", code, out)
+	}
+	out, code = onTerminal([]string{"not-the-password"}, "-s", "other")
+	if code != 2 || !strings.Contains(out, "the password does not open the encrypted keyring file") {
+		t.Fatalf("mistyped: exit %d:\n%s", code, out)
+	}
+	if n := p.Count("client_credentials"); n != 1 {
+		t.Fatalf("provider saw %d grants, want 1 (cached after, none for a wrong password)", n)
+	}
+	u.Setenv("FOURINSIGHT_KEYRING_PASSWORD=" + typed)
+	if e := u.KeyringEntry("svc"); e == nil || e["access_token"] == nil {
+		t.Fatal("the entry made on the terminal does not open with the same password")
+	}
 }
