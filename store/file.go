@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -32,7 +31,24 @@ var (
 // maxEntrySize bounds what is read from a cache file; real entries are a few KiB.
 const maxEntrySize = 1 << 20
 
-var keyPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// validKey reports whether key is 1-64 letters, digits, '.', '_' or '-', starting
+// with a letter or digit: the regexp ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$, checked
+// by hand because compiling a package-level regexp costs every process about
+// a millisecond at start-up, cached get included.
+func validKey(key string) bool {
+	if len(key) == 0 || len(key) > 64 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // CheckKey reports whether key can name a session. The empty key is the
 // default session. "lock" and keys ending in ".lock" are refused because
@@ -42,7 +58,7 @@ func CheckKey(key string) error {
 	if key == "" {
 		return nil
 	}
-	if !keyPattern.MatchString(key) || strings.HasSuffix(key, ".lock") || key == "lock" {
+	if !validKey(key) || strings.HasSuffix(key, ".lock") || key == "lock" {
 		return fmt.Errorf("%w %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (not lock, nor ending in .lock)", ErrBadKey, key)
 	}
 	return nil
