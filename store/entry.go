@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -45,8 +46,34 @@ type Entry struct {
 	TokenURL     string
 	Meta         *Meta // nil for entries written by the Python client
 
-	raw        map[string]json.RawMessage // every field as read, for round trips
-	scopeIsStr bool                       // scope was stored as one string
+	raw        *lazyFields // every field as read, for round trips
+	scopeIsStr bool        // scope was stored as one string
+}
+
+// lazyFields holds every top-level field of a decoded entry, decoded from src
+// on first use: only a write needs them, and the cached get never writes.
+// Copies of an Entry share them, as they shared the map that was here before.
+type lazyFields struct {
+	once sync.Once
+	src  []byte // a JSON object, checked by Decode
+	m    map[string]json.RawMessage
+	done bool // m was set directly; src is not used
+}
+
+// fields returns the entry's top-level fields as read (nil if none).
+func (e *Entry) fields() map[string]json.RawMessage {
+	if e.raw == nil {
+		return nil
+	}
+	l := e.raw
+	l.once.Do(func() {
+		if !l.done && l.src != nil {
+			// Decode already checked that src is one JSON object.
+			json.Unmarshal(l.src, &l.m) //nolint:errcheck
+		}
+		l.src, l.done = nil, true
+	})
+	return l.m
 }
 
 // ValidFor reports whether the access token stays valid for at least d from now.
@@ -71,15 +98,19 @@ type wire struct {
 
 // Decode parses a cache entry. Content that is not a JSON object, or whose
 // known fields have the wrong types, is ErrCorrupt.
+//
+// It is one pass over the data: the fields it does not manage are kept as
+// the data, and split into a map only if the entry is written back.
 func Decode(data []byte) (*Entry, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
-		return nil, ErrCorrupt
+	if i := bytes.IndexFunc(data, func(r rune) bool { return r != ' ' && r != '\t' && r != '\n' && r != '\r' }); i < 0 || data[i] != '{' {
+		return nil, ErrCorrupt // empty, or JSON that is not an object
 	}
 	var w wire
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&w); err != nil {
+	if err := json.Unmarshal(data, &w); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, ErrCorrupt // torn or not JSON
+		}
 		return nil, fmt.Errorf("%w: %s", ErrCorrupt, fieldOf(err))
 	}
 	e := &Entry{
@@ -89,7 +120,7 @@ func Decode(data []byte) (*Entry, error) {
 		IDToken:      w.IDToken,
 		TokenURL:     w.TokenURL,
 		Meta:         w.Meta,
-		raw:          raw,
+		raw:          &lazyFields{src: bytes.Clone(data)}, // the caller may reuse data
 	}
 	if w.ExpiresAt != "" {
 		f, err := w.ExpiresAt.Float64()
@@ -122,8 +153,9 @@ func fieldOf(err error) string {
 // Encode renders the entry, keeping every field it was decoded with that it
 // does not manage itself.
 func (e *Entry) Encode() ([]byte, error) {
-	out := make(map[string]any, len(e.raw)+8)
-	for k, v := range e.raw {
+	raw := e.fields()
+	out := make(map[string]any, len(raw)+8)
+	for k, v := range raw {
 		out[k] = v
 	}
 	set := func(k, v string) {
@@ -163,7 +195,7 @@ func (e *Entry) Encode() ([]byte, error) {
 
 // Extra returns a top-level field this package does not manage, as raw JSON.
 func (e *Entry) Extra(key string) (json.RawMessage, bool) {
-	v, ok := e.raw[key]
+	v, ok := e.fields()[key]
 	return v, ok
 }
 
@@ -171,11 +203,16 @@ func (e *Entry) Extra(key string) (json.RawMessage, bool) {
 // example a token response field such as ext_expires_in); nil removes it.
 func (e *Entry) SetExtra(key string, v json.RawMessage) {
 	if e.raw == nil {
-		e.raw = map[string]json.RawMessage{}
+		e.raw = &lazyFields{}
+	}
+	m := e.fields()
+	if m == nil {
+		m = map[string]json.RawMessage{}
+		e.raw.m = m
 	}
 	if v == nil {
-		delete(e.raw, key)
+		delete(m, key)
 		return
 	}
-	e.raw[key] = v
+	m[key] = v
 }
