@@ -42,30 +42,21 @@ type app struct {
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
-	exited := -1
-	parser, err := kong.New(&a.cli,
-		kong.Name("fourinsight-token"),
-		kong.Description("Print an OAuth2 access token for the 4insight API, from the cache or after a sign-in.\n\n  TOKEN=$(fourinsight-token -s ws0)\n\nExit status: 0 ok, 1 unexpected, 2 usage/config/bad input, 3 sign-in needed but not allowed, 4 provider refused, 5 no answer in time."),
-		kong.Writers(stdout, stderr),
-		kong.Exit(func(code int) { exited = code }),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-	)
-	if err != nil {
-		fmt.Fprintf(stderr, "fourinsight-token: %v\n", err)
-		return 1
-	}
-	kctx, err := parser.Parse(args)
-	if exited >= 0 { // --help
-		return exited
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "fourinsight-token: %s (see fourinsight-token --help)\n", oneLine(err.Error()))
-		return 2
+	// A plain get, the call made thousands of times a day, skips kong's
+	// start-up cost (see parseFast); every other command line goes to kong.
+	cmd := "get"
+	var parser *kong.Kong
+	if !parseFast(args, &a.cli) {
+		var code int
+		if parser, cmd, code = a.parse(args); parser == nil {
+			return code
+		}
 	}
 
+	var err error
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	switch cmd := kctx.Command(); cmd {
+	switch cmd {
 	case "get":
 		err = a.get(ctx)
 	case "login":
@@ -97,6 +88,34 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitCode(err)
 	}
 	return 0
+}
+
+// parse reads the command line with kong: the command, or a nil parser and
+// the exit status when there is nothing to run (--help, a usage error).
+// An option that changes how kong reads flags (resolvers, variables, hooks)
+// must be mirrored in parseFast; fastparse_test.go compares the two.
+func (a *app) parse(args []string) (*kong.Kong, string, int) {
+	exited := -1
+	parser, err := kong.New(&a.cli,
+		kong.Name("fourinsight-token"),
+		kong.Description("Print an OAuth2 access token for the 4insight API, from the cache or after a sign-in.\n\n  TOKEN=$(fourinsight-token -s ws0)\n\nExit status: 0 ok, 1 unexpected, 2 usage/config/bad input, 3 sign-in needed but not allowed, 4 provider refused, 5 no answer in time."),
+		kong.Writers(a.stdout, a.stderr),
+		kong.Exit(func(code int) { exited = code }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "fourinsight-token: %v\n", err)
+		return nil, "", 1
+	}
+	kctx, err := parser.Parse(args)
+	if exited >= 0 { // --help
+		return nil, "", exited
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "fourinsight-token: %s (see fourinsight-token --help)\n", oneLine(err.Error()))
+		return nil, "", 2
+	}
+	return parser, kctx.Command(), 0
 }
 
 // exitCode maps an error to the contract's exit status.
