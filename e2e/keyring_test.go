@@ -677,3 +677,38 @@ func TestKeyringFilePasswordPrompt(t *testing.T) {
 		t.Fatal("the entry made on the terminal does not open with the same password")
 	}
 }
+
+// keyctl, chosen explicitly: entries in the kernel's user keyring survive
+// the process, serve cached gets, and logout removes them. Session names are
+// unique: the user keyring is shared by every process of the user.
+func TestKeyringKeyctlBackend(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("keyctl is Linux only")
+	}
+	keyringHelper(t)
+	p := StartProvider(t, testop.Options{})
+	u := NewUser(t)
+	u.ServiceAccount(p)
+	u.Setenv("FOURINSIGHT_STORE=keyring", "FOURINSIGHT_KEYRING_BACKEND=keyctl")
+	if r := u.Keyring(map[string]any{"op": "list"})[0]; r["ok"] != true {
+		t.Skipf("the kernel keyring cannot be used here: %v", r["error"]) // e.g. a container's seccomp profile
+	}
+	session := fmt.Sprintf("e2e-%d-%d", os.Getpid(), time.Now().UnixNano())
+	t.Cleanup(func() { u.Keyring(map[string]any{"op": "delete", "key": itemName(session)}) })
+
+	tok := mustOK(t, u.Run("-s", session))
+	if again := mustOK(t, u.Run("-s", session)); again != tok {
+		t.Fatal("the second get did not serve the kernel keyring's token")
+	}
+	if n := p.Count("client_credentials"); n != 1 {
+		t.Fatalf("provider saw %d grants, want 1", n)
+	}
+	if e := u.KeyringEntry(session); e == nil || e["access_token"] != tok {
+		t.Fatal("the kernel keyring does not hold the token")
+	}
+	noTokenFiles(t, u)
+	mustOK(t, u.Run("logout", "-s", session))
+	if u.KeyringEntry(session) != nil {
+		t.Fatal("logout left the kernel key")
+	}
+}

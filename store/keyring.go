@@ -366,6 +366,9 @@ func (k *Keyring) start() (*helperProc, error) {
 	}
 	cmd := exec.Command(path)
 	cmd.Env = helperEnv(os.Environ(), k.Backend)
+	// A program the helper ran (pass runs gpg, which may start gpg-agent)
+	// may hold its pipes open: do not wait for them once it has exited.
+	cmd.WaitDelay = time.Second
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
