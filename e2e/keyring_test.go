@@ -712,3 +712,33 @@ func TestKeyringKeyctlBackend(t *testing.T) {
 		t.Fatal("logout left the kernel key")
 	}
 }
+
+// A locked collection whose unlock prompt cannot be shown: one clear line,
+// in bounded time, and no sign-in.
+func TestKeyringLockedCollection(t *testing.T) {
+	p := StartProvider(t, testop.Options{})
+	u := NewUser(t)
+	u.SecretService()
+	u.ServiceAccount(p)
+	u.Setenv("FOURINSIGHT_STORE=keyring")
+	mustOK(t, u.Run("-s", "svc"))
+	lock := exec.Command("dbus-send", "--bus="+envOf(u.Env, "DBUS_SESSION_BUS_ADDRESS"), "--print-reply", "--dest=org.freedesktop.secrets",
+		"/org/freedesktop/secrets", "org.freedesktop.Secret.Service.Lock", "array:objpath:/org/freedesktop/secrets/collection/login")
+	if out, err := lock.CombinedOutput(); err != nil {
+		t.Fatalf("locking the login collection: %v\n%s", err, out)
+	}
+	start := time.Now()
+	r := u.Run("-s", "svc")
+	// The test's bus has no prompter, so the unlock prompt fails at once:
+	// exit 2. (Where a prompter would wait for a desktop, the call times
+	// out instead: exit 5, as TestKeyringHungDBus shows.)
+	if r.Code != 2 || !strings.Contains(problem(t, r), `collection "login" is locked`) {
+		t.Fatalf("locked collection: exit %d: %s", r.Code, r.Stderr)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("took %s", took)
+	}
+	if n := p.Count("client_credentials"); n != 1 {
+		t.Fatalf("provider saw %d grants, want 1", n)
+	}
+}

@@ -130,6 +130,43 @@ func checkBackend(name string) error {
 		want, strings.Join(have, ", "), CollectionEnv)
 }
 
+// lockedHint explains a failure of the Secret Service whose collection is
+// locked: the unlock prompt could not be shown (no desktop) or was dismissed.
+func lockedHint(name string) string {
+	if name != store.BackendSecretService {
+		return ""
+	}
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return ""
+	}
+	want := collection()
+	var v dbus.Variant
+	path := dbus.ObjectPath(secretsPath + "/collection/" + encodeLabel(want))
+	if conn.Object(secretsName, path).Call("org.freedesktop.DBus.Properties.Get", 0, "org.freedesktop.Secret.Collection", "Locked").Store(&v) != nil {
+		return ""
+	}
+	if locked, _ := v.Value().(bool); !locked {
+		return ""
+	}
+	return fmt.Sprintf("the Secret Service collection %q is locked and was not unlocked (no desktop to ask for its password, or the prompt was dismissed); unlock it (log in to the desktop, or on a headless machine: gnome-keyring-daemon --unlock) and try again", want)
+}
+
+// encodeLabel escapes a collection name for an object path, as the Secret
+// Service does: bytes other than letters and digits become "_xx".
+func encodeLabel(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "_%02x", c)
+		}
+	}
+	return b.String()
+}
+
 // isQuota: the kernel key quota is full.
 func isQuota(err error) bool { return errors.Is(err, syscall.EDQUOT) }
 

@@ -57,6 +57,8 @@ func checkBackend(string) error { return nil }
 
 func isQuota(error) bool { return false }
 
+func lockedHint(string) string { return "" }
+
 func platformUnavailable(name string) string {
 	if name == store.BackendKeychain && runtime.GOOS == "darwin" {
 		return "this build of " + store.HelperName + " has no macOS Keychain support (it was built without cgo); reinstall it with CGO_ENABLED=1, or choose --keyring-backend file or pass"

@@ -232,6 +232,9 @@ func (s *server) native(name string, req store.KeyringRequest) store.KeyringResp
 }
 
 func failed(name, doing string, err error) store.KeyringResponse {
+	if why := lockedHint(name); why != "" {
+		return refuse(store.CodeUnavailable, "%s", why)
+	}
 	return refuse(store.CodeFailed, "%s the %s keyring: %s", doing, name, describe(err))
 }
 
