@@ -25,24 +25,20 @@ import (
 // value kong would reject, a tag or type it does not know — returns false,
 // and kong parses the command line as usual, with its messages.
 // fastparse_test.go checks that both give the same result.
+//
+// It allocates little: every first allocation of a size touches fresh
+// memory, and page faults are a good part of a short process's time.
 func parseFast(args []string, cli *CLI) bool {
 	var c CLI
-	flags, ok := fastFlags(reflect.ValueOf(&c).Elem())
+	var buf [48]fastFlag
+	flags, ok := fastFlags(reflect.ValueOf(&c).Elem(), buf[:0])
 	if !ok {
 		return false
 	}
 	// Environment and defaults first (kong's Reset), then the command line.
-	for _, f := range flags {
-		if !f.reset() {
+	for i := range flags {
+		if !flags[i].reset() {
 			return false
-		}
-	}
-	long := make(map[string]*fastFlag, len(flags))
-	short := make(map[string]*fastFlag, len(flags))
-	for _, f := range flags {
-		long[f.name] = f
-		if f.short != "" {
-			short[f.short] = f
 		}
 	}
 	get := false
@@ -57,11 +53,11 @@ func parseFast(args []string, cli *CLI) bool {
 		case len(arg) > 2 && strings.HasPrefix(arg, "--"):
 			var name string
 			name, value, inline = strings.Cut(arg[2:], "=")
-			f = long[name]
+			f = findFlag(flags, func(f *fastFlag) bool { return f.longName() == name })
 		case len(arg) == 2 && arg[0] == '-' && arg[1] != '-':
-			f = short[arg[1:]]
+			f = findFlag(flags, func(f *fastFlag) bool { return f.short == arg[1:] })
 		}
-		if f == nil {
+		if f == nil || f.bad {
 			return false
 		}
 		if f.kind == fastBool {
@@ -91,13 +87,22 @@ func parseFast(args []string, cli *CLI) bool {
 			return false
 		}
 	}
-	for _, f := range flags {
-		if !f.checkEnum() {
+	for i := range flags {
+		if !flags[i].checkEnum() {
 			return false
 		}
 	}
 	*cli = c
 	return true
+}
+
+func findFlag(flags []fastFlag, match func(*fastFlag) bool) *fastFlag {
+	for i := range flags {
+		if match(&flags[i]) {
+			return &flags[i]
+		}
+	}
+	return nil
 }
 
 type fastKind int
@@ -112,21 +117,23 @@ const (
 // fastFlag is one flag as kong would see it.
 type fastFlag struct {
 	v       reflect.Value // the field, settable
+	field   string        // the field's name
 	kind    fastKind
-	name    string // long name, without "--"
+	name    string // long name without "--": the name tag, else computed on first use
 	short   string // one character, or ""
-	envs    []string
+	envs    string // the env tag: names separated by ',' or ' '
 	def     string
 	hasDef  bool
 	enum    string
 	sep     rune
 	flagged bool // given on the command line: a list starts afresh
+	bad     bool // its name is not one kong derives alike: leave it to kong
 }
 
-// fastFlags lists the flags of the get command's path in v (a CLI): the
-// fields of CLI and of its embedded structs, and those of the default
-// command. ok is false if anything in the model is beyond parseFast.
-func fastFlags(v reflect.Value) (flags []*fastFlag, ok bool) {
+// fastFlags appends to flags the flags of the get command's path in v (a
+// CLI): the fields of CLI and of its embedded structs, and those of the
+// default command. ok is false if anything in the model is beyond parseFast.
+func fastFlags(v reflect.Value, flags []fastFlag) (_ []fastFlag, ok bool) {
 	var walk func(v reflect.Value, inGet bool) bool
 	walk = func(v reflect.Value, inGet bool) bool {
 		if hasHooks(v.Addr().Type()) {
@@ -135,11 +142,10 @@ func fastFlags(v reflect.Value) (flags []*fastFlag, ok bool) {
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
 			ft, fv := t.Field(i), v.Field(i)
-			tags, ok := tagItems(ft.Tag)
-			if !ok {
+			if !knownTags(ft.Tag) {
 				return false
 			}
-			if k, ok := tags["kong"]; ok {
+			if k, ok := ft.Tag.Lookup("kong"); ok {
 				if k != "-" {
 					return false // kong-style tags: not read here
 				}
@@ -148,12 +154,12 @@ func fastFlags(v reflect.Value) (flags []*fastFlag, ok bool) {
 			if !fv.CanSet() {
 				continue
 			}
-			if _, cmd := tags["cmd"]; cmd {
+			if _, cmd := ft.Tag.Lookup("cmd"); cmd {
 				if inGet || ft.Type.Kind() != reflect.Struct {
 					return false
 				}
-				def, hasDef := tags["default"]
-				name := tags["name"]
+				def, hasDef := ft.Tag.Lookup("default")
+				name := ft.Tag.Get("name")
 				if name == "" {
 					name = kongName(ft.Name)
 				}
@@ -170,12 +176,12 @@ func fastFlags(v reflect.Value) (flags []*fastFlag, ok bool) {
 				continue // another command: not on get's path
 			}
 			if ft.Anonymous {
-				if ft.Type.Kind() != reflect.Struct || len(tags) != 0 || !walk(fv, inGet) {
+				if ft.Type.Kind() != reflect.Struct || ft.Tag != "" || !walk(fv, inGet) {
 					return false
 				}
 				continue
 			}
-			f, ok := newFastFlag(ft, fv, tags)
+			f, ok := newFastFlag(ft, fv)
 			if !ok {
 				return false
 			}
@@ -183,19 +189,17 @@ func fastFlags(v reflect.Value) (flags []*fastFlag, ok bool) {
 		}
 		return true
 	}
-	return flags, walk(v, false)
+	ok = walk(v, false)
+	return flags, ok
 }
 
 // fastTags are the struct tags parseFast understands; any other kong tag
 // (arg, aliases, negatable, type, xor, required, prefix…) sends the command
 // line to kong.
-var fastTags = map[string]bool{
-	"cmd": true, "name": true, "short": true, "env": true, "default": true, "enum": true,
-	"sep": true, "help": true, "placeholder": true, "hidden": true, "group": true,
-}
+const fastTags = " cmd name short env default enum sep help placeholder hidden group kong "
 
-func newFastFlag(ft reflect.StructField, fv reflect.Value, tags map[string]string) (*fastFlag, bool) {
-	f := &fastFlag{v: fv, name: tags["name"], sep: ','}
+func newFastFlag(ft reflect.StructField, fv reflect.Value) (fastFlag, bool) {
+	f := fastFlag{v: fv, field: ft.Name, name: ft.Tag.Get("name"), sep: ','}
 	switch ft.Type {
 	case reflect.TypeFor[string]():
 		f.kind = fastString
@@ -206,44 +210,59 @@ func newFastFlag(ft reflect.StructField, fv reflect.Value, tags map[string]strin
 	case reflect.TypeFor[[]string]():
 		f.kind = fastStrings
 	default:
-		return nil, false
+		return f, false
 	}
-	for k, v := range tags {
-		if !fastTags[k] || strings.Contains(v, "${") {
-			return nil, false
+	for _, k := range [...]string{"name", "short", "env", "default", "enum", "sep"} {
+		if strings.Contains(ft.Tag.Get(k), "${") {
+			return f, false // kong would interpolate it
 		}
 	}
-	if f.name == "" {
-		if f.name = kongName(ft.Name); f.name == "" {
-			return nil, false
-		}
-	}
-	if s := tags["short"]; s != "" {
+	if s := ft.Tag.Get("short"); s != "" {
 		if utf8.RuneCountInString(s) != 1 {
-			return nil, false
+			return f, false
 		}
 		f.short = s
 	}
-	f.envs = strings.FieldsFunc(tags["env"], func(r rune) bool { return r == ',' || r == ' ' })
-	f.def, f.hasDef = tags["default"]
-	f.enum = tags["enum"]
-	if s, ok := tags["sep"]; ok {
-		switch r := []rune(s); {
+	f.envs = ft.Tag.Get("env")
+	f.def, f.hasDef = ft.Tag.Lookup("default")
+	f.enum = ft.Tag.Get("enum")
+	if s, ok := ft.Tag.Lookup("sep"); ok {
+		switch r, n := utf8.DecodeRuneInString(s); {
 		case s == "none":
 			f.sep = -1
-		case len(r) == 1:
-			f.sep = r[0]
+		case n > 0 && n == len(s):
+			f.sep = r
 		default:
-			return nil, false
+			return f, false
 		}
 	}
 	return f, true
 }
 
+// longName is the flag's name without "--", as kong derives it.
+func (f *fastFlag) longName() string {
+	if f.name == "" {
+		if f.name = kongName(f.field); f.name == "" {
+			f.bad = true
+		}
+	}
+	return f.name
+}
+
 // reset applies the flag's environment variable (the first one set) or its
 // default, as kong does before it reads the command line.
 func (f *fastFlag) reset() bool {
-	for _, env := range f.envs {
+	for rest := f.envs; rest != ""; {
+		i := strings.IndexAny(rest, ", ")
+		env := rest
+		if i >= 0 {
+			env, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if env == "" {
+			continue
+		}
 		if v, ok := os.LookupEnv(env); ok {
 			return f.parse(v, false)
 		}
@@ -296,16 +315,24 @@ func (f *fastFlag) checkEnum() bool {
 	if f.enum == "" {
 		return true
 	}
-	allowed := map[string]bool{}
-	for _, e := range strings.Split(f.enum, ",") {
-		allowed[strings.TrimSpace(e)] = true
+	allowed := func(v string) bool {
+		for rest := f.enum; ; {
+			e, after, more := strings.Cut(rest, ",")
+			if strings.TrimSpace(e) == v {
+				return true
+			}
+			if !more {
+				return false
+			}
+			rest = after
+		}
 	}
 	switch f.kind {
 	case fastString:
-		return allowed[f.v.String()]
+		return allowed(f.v.String())
 	case fastStrings:
 		for _, s := range f.v.Interface().([]string) {
-			if !allowed[s] {
+			if !allowed(s) {
 				return false
 			}
 		}
@@ -317,7 +344,10 @@ func (f *fastFlag) checkEnum() bool {
 // hasHooks reports whether kong would call a method of t while parsing: hooks,
 // validators, custom mappers or signatures.
 func hasHooks(t reflect.Type) bool {
-	for _, m := range []string{"BeforeReset", "BeforeResolve", "BeforeApply", "AfterApply", "Validate", "Decode", "Signature", "IgnoreDefault"} {
+	if t.NumMethod() == 0 {
+		return false
+	}
+	for _, m := range [...]string{"BeforeReset", "BeforeResolve", "BeforeApply", "AfterApply", "Validate", "Decode", "Signature", "IgnoreDefault"} {
 		if _, ok := t.MethodByName(m); ok {
 			return true
 		}
@@ -325,21 +355,32 @@ func hasHooks(t reflect.Type) bool {
 	return false
 }
 
-// tagItems splits a struct tag into its key:"value" pairs. ok is false for a
-// tag it cannot read, or one that repeats a key.
-func tagItems(tag reflect.StructTag) (map[string]string, bool) {
-	items := map[string]string{}
+// knownTags reports whether tag is made of key:"value" pairs whose keys are
+// all fastTags, none repeated (kong would read every occurrence).
+func knownTags(tag reflect.StructTag) bool {
 	s := string(tag)
+	var seen [16]string
+	n := 0
 	for {
 		s = strings.TrimLeft(s, " ")
 		if s == "" {
-			return items, true
+			return true
 		}
 		colon := strings.Index(s, `:"`)
 		if colon <= 0 || strings.ContainsAny(s[:colon], " \"") {
-			return nil, false
+			return false
 		}
 		key := s[:colon]
+		if !strings.Contains(fastTags, " "+key+" ") || n == len(seen) {
+			return false
+		}
+		for _, k := range seen[:n] {
+			if k == key {
+				return false
+			}
+		}
+		seen[n] = key
+		n++
 		s = s[colon+1:]
 		end := 1
 		for end < len(s) && s[end] != '"' {
@@ -349,13 +390,11 @@ func tagItems(tag reflect.StructTag) (map[string]string, bool) {
 			end++
 		}
 		if end >= len(s) {
-			return nil, false
+			return false
 		}
-		value, err := strconv.Unquote(s[:end+1])
-		if _, dup := items[key]; err != nil || dup {
-			return nil, false
+		if _, err := strconv.Unquote(s[:end+1]); err != nil {
+			return false
 		}
-		items[key] = value
 		s = s[end+1:]
 	}
 }
@@ -376,8 +415,8 @@ func kongName(field string) string {
 		}
 		return 4
 	}
-	// Runs of one class: "CAF" "ile".
-	var runs []string
+	var b strings.Builder
+	b.Grow(len(field) + 4)
 	for i := 0; i < len(field); {
 		c := class(field[i])
 		if c == 4 {
@@ -387,23 +426,28 @@ func kongName(field string) string {
 		for j < len(field) && class(field[j]) == c {
 			j++
 		}
-		runs = append(runs, field[i:j])
+		// A run of capitals followed by lower case gives its last capital
+		// to the next word: "CAF" "ile" → "CA" "File".
+		if c == 2 && j-i > 1 && j < len(field) && class(field[j]) == 1 {
+			j--
+		}
+		// A capital followed by lower case starts one word: "F" + "ile".
+		if c == 2 && j-i == 1 && j < len(field) && class(field[j]) == 1 {
+			for j < len(field) && class(field[j]) == 1 {
+				j++
+			}
+		}
+		if b.Len() > 0 {
+			b.WriteByte('-')
+		}
+		for k := i; k < j; k++ {
+			ch := field[k]
+			if class(ch) == 2 {
+				ch += 'a' - 'A'
+			}
+			b.WriteByte(ch)
+		}
 		i = j
 	}
-	// An upper-case run followed by a lower-case one gives it its last
-	// letter: "CAF" "ile" → "CA" "File".
-	for i := 0; i+1 < len(runs); i++ {
-		if class(runs[i][0]) == 2 && class(runs[i+1][0]) == 1 {
-			n := len(runs[i]) - 1
-			runs[i+1] = runs[i][n:] + runs[i+1]
-			runs[i] = runs[i][:n]
-		}
-	}
-	words := runs[:0]
-	for _, r := range runs {
-		if r != "" {
-			words = append(words, strings.ToLower(r))
-		}
-	}
-	return strings.Join(words, "-")
+	return b.String()
 }
