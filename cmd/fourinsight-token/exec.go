@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"regexp"
 )
 
 // ExecCmd runs a command with a fresh token in its environment.
@@ -19,7 +18,20 @@ type ExecCmd struct {
 // defaultTokenEnv is the variable exec, -o env and -o dotenv use.
 const defaultTokenEnv = "FOURINSIGHT_ACCESS_TOKEN"
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// isEnvName reports whether s is a portable environment variable name:
+// ^[A-Za-z_][A-Za-z0-9_]*$, checked by hand because a package-level regexp
+// is compiled at the start of every process, the cached get's included.
+func isEnvName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '_', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case c >= '0' && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
 
 // childExit is the exit status of the command exec ran, returned as ours.
 type childExit int
@@ -48,7 +60,7 @@ func (a *app) exec(ctx context.Context) error {
 	if name == "" {
 		name = defaultTokenEnv
 	}
-	if !envName.MatchString(name) {
+	if !isEnvName(name) {
 		return fmt.Errorf("%w: --env %q is not an environment variable name (letters, digits, _; not starting with a digit)", errUsage, name)
 	}
 	args := c.Command
