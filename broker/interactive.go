@@ -132,7 +132,7 @@ func (b *Broker) rememberFailure(key, flow string, err error) {
 	if reason == "" {
 		return
 	}
-	if err := m.RememberSignInFailure(key, store.SignInFailure{At: time.Now().UTC().Truncate(time.Second), Flow: flow, Reason: reason}); err != nil {
+	if err := m.RememberSignInFailure(key, store.SignInFailure{At: time.Now().UTC(), Flow: flow, Reason: reason}); err != nil {
 		b.logf("sign-in: %v", err)
 		return
 	}

@@ -191,14 +191,14 @@ func TestTabStormWindowConfigurable(t *testing.T) {
 	u := NewUser(t)
 	u.NativeClient(p)
 	br := u.UseBrowser("deny")
-	u.Setenv("FOURINSIGHT_RETRY_SIGNIN_AFTER=1s")
+	u.Setenv("FOURINSIGHT_RETRY_SIGNIN_AFTER=3s")
 	if r := u.Run(); r.Code != 4 {
 		t.Fatalf("denied sign-in: exit %d: %s", r.Code, r.Stderr)
 	}
 	if r := u.Run(); r.Code != 3 {
 		t.Fatalf("within the window: exit %d, want 3: %s", r.Code, r.Stderr)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	time.Sleep(3100 * time.Millisecond)
 	br.Mode("login")
 	if r := u.Run(); r.Code != 0 {
 		t.Fatalf("after the window: exit %d: %s", r.Code, r.Stderr)

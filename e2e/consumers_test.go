@@ -129,9 +129,21 @@ type API struct {
 	mu       sync.Mutex
 	accepted []string // tokens accepted, in order
 	refused  int
-	// Refuse makes the server refuse a token it would accept (a revoked
-	// token) until it returns false.
-	Refuse func(token string) bool
+	refuse   func(token string) bool
+}
+
+// Refuse makes the server refuse a token it would accept (a revoked token)
+// while refuse returns true for it.
+func (api *API) Refuse(refuse func(token string) bool) {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	api.refuse = refuse
+}
+
+func (api *API) refuses(tok string) bool {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	return api.refuse != nil && api.refuse(tok)
 }
 
 // StartAPI starts the API over TLS (tls) or plain HTTP on loopback; handler
@@ -147,7 +159,7 @@ func StartAPI(t *testing.T, u *User, session string, useTLS bool, handler http.H
 	api := &API{u: u, session: session}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := presented(r)
-		if tok == "" || tok != api.current() || (api.Refuse != nil && api.Refuse(tok)) {
+		if tok == "" || tok != api.current() || api.refuses(tok) {
 			api.mu.Lock()
 			api.refused++
 			api.mu.Unlock()

@@ -195,7 +195,7 @@ func TestGitLsRemoteSmartHTTP(t *testing.T) {
 		t.Fatalf("the server accepted %d tokens, want the cached one", len(got))
 	}
 
-	api.Refuse = func(tok string) bool { return tok == first }
+	api.Refuse(func(tok string) bool { return tok == first })
 	refreshes := p.Count("refresh_token")
 	r = u.RunTool("", "git", "ls-remote", repoURL)
 	if r.Code == 0 {
