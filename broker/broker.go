@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"io"
 	"net/http"
 	"sync"
@@ -35,8 +36,6 @@ var (
 	// ErrSignInRequired: only an interactive sign-in could help, and it is
 	// not allowed here (exit 3).
 	ErrSignInRequired = errors.New("sign-in required")
-	// ErrMismatch: the session was made for another provider or client (exit 2).
-	ErrMismatch = errors.New("session belongs to other settings")
 )
 
 // Broker hands out tokens for sessions of one profile.
@@ -186,17 +185,8 @@ func (b *Broker) load(key string) (*store.Entry, error) {
 }
 
 // checkOwner refuses an entry this tool made for another provider or client.
-// Entries from the Python client carry no record and are used as they are.
 func (b *Broker) checkOwner(key string, e *store.Entry) error {
-	if e.Meta == nil {
-		return nil
-	}
-	want := b.Settings.identity()
-	if e.Meta.Provider == want.Provider && e.Meta.ClientID == want.ClientID {
-		return nil
-	}
-	return fmt.Errorf("%w: session %s was signed in at %s as client %s, but the current settings name %s as client %s; use another --session, or run: fourinsight-token logout %s",
-		ErrMismatch, name(key), e.Meta.Provider, e.Meta.ClientID, want.Provider, want.ClientID, sessionFlag(key))
+	return b.Settings.CheckOwner(key, e)
 }
 
 // refresh trades the entry's refresh token at the endpoint that issued it.
@@ -235,7 +225,7 @@ func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*stor
 func (b *Broker) save(key string, prev *store.Entry, tok *oauth2.Token, flow, tokenURL string) (*store.Entry, error) {
 	e := merge(prev, tok)
 	e.TokenURL = tokenURL
-	id := b.Settings.identity()
+	id := b.Settings.Identity()
 	e.Meta = &store.Meta{
 		Provider: id.Provider,
 		ClientID: id.ClientID,
@@ -274,17 +264,7 @@ func (b *Broker) withHTTP(ctx context.Context) (context.Context, error) {
 }
 
 // name renders a session key for messages.
-func name(key string) string {
-	if key == "" {
-		return "(default)"
-	}
-	return key
-}
+func name(key string) string { return profile.SessionName(key) }
 
 // sessionFlag is the flag that selects the session in a suggested command.
-func sessionFlag(key string) string {
-	if key == "" {
-		return ""
-	}
-	return "-s " + key
-}
+func sessionFlag(key string) string { return profile.SessionFlag(key) }

@@ -2,105 +2,48 @@ package broker
 
 import (
 	"context"
-	"fmt"
-	"net/url"
 	"slices"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"golang.org/x/oauth2"
 )
 
-// Flow names, as --flow takes them.
-const (
-	FlowAuto    = "auto"
-	FlowClient  = "client"
-	FlowPaste   = "paste"
-	FlowBrowser = "browser"
-	FlowDevice  = "device"
+// The settings types live in broker/profile, which links no network code so
+// that the cached path can resolve and check settings cheaply.
+type (
+	Profile  = profile.Profile
+	Settings = profile.Settings
+	Config   = profile.Config
+	Duration = profile.Duration
 )
 
-// Settings are the provider settings of one call: the profile after config
-// file, environment and flags, and the client secret in use.
-type Settings struct {
-	Profile Profile
-	// ClientSecret is the secret sent to the token endpoint: the user's, or
-	// the profile's public one.
-	ClientSecret string
-	// SecretSupplied: the user gave a secret (env, file or config), so the
-	// automatic choice is the client-credentials flow.
-	SecretSupplied bool
-}
+// Flow names, as --flow takes them.
+const (
+	FlowAuto       = profile.FlowAuto
+	FlowClient     = profile.FlowClient
+	FlowPaste      = profile.FlowPaste
+	FlowBrowser    = profile.FlowBrowser
+	FlowDevice     = profile.FlowDevice
+	DefaultProfile = profile.DefaultProfile
+)
 
-type identity struct{ Provider, ClientID string }
+// Errors of the settings, mapped to exit 2.
+var (
+	ErrConfig   = profile.ErrConfig
+	ErrMismatch = profile.ErrMismatch
+)
 
-// clientFlow reports whether this call signs in as a service account.
-func (s Settings) clientFlow() bool {
-	f := s.Profile.Flow
-	return f == FlowClient || ((f == "" || f == FlowAuto) && s.SecretSupplied)
-}
-
-// identity is what an entry records about who made it, to refuse reusing a
-// session with another provider or client.
-func (s Settings) identity() identity {
-	p := s.Profile
-	if s.clientFlow() {
-		return identity{first(p.Issuer, p.ServiceTokenURL, p.TokenURL), p.ClientID}
-	}
-	return identity{first(p.Issuer, p.SignInURL, p.AuthURL, p.TokenURL), p.ClientID}
-}
-
-// Validate checks what can be checked without the network.
-func (s Settings) Validate() error {
-	p := s.Profile
-	switch p.Flow {
-	case "", FlowAuto, FlowClient, FlowPaste, FlowBrowser, FlowDevice:
-	default:
-		return fmt.Errorf("%w: unknown flow %q (use auto, paste, browser, device or client)", ErrConfig, p.Flow)
-	}
-	for _, u := range []struct{ name, v string }{
-		{"issuer", p.Issuer}, {"auth-url", p.AuthURL}, {"token-url", p.TokenURL},
-		{"device-auth-url", p.DeviceAuthURL}, {"revocation_url", p.RevocationURL},
-		{"signin_url", p.SignInURL}, {"service_token_url", p.ServiceTokenURL},
-	} {
-		if u.v == "" {
-			continue
-		}
-		if err := flows.CheckURL(u.v); err != nil {
-			return fmt.Errorf("%w: --%s: %v", ErrConfig, u.name, err)
-		}
-	}
-	if p.RedirectURL != "" {
-		if err := flows.CheckRedirectURL(p.RedirectURL); err != nil {
-			return fmt.Errorf("%w: --redirect-url: %v", ErrConfig, err)
-		}
-	}
-	if p.ClientID == "" {
-		return fmt.Errorf("%w: no client id; set --client-id or FOURINSIGHT_CLIENT_ID, or use a profile that has one", ErrConfig)
-	}
-	if s.clientFlow() && s.ClientSecret == "" {
-		return fmt.Errorf("%w: the client flow needs a client secret; set FOURINSIGHT_CLIENT_SECRET or --client-secret-file", ErrConfig)
-	}
-	if s.clientFlow() && first(p.Issuer, p.ServiceTokenURL, p.TokenURL) == "" {
-		return fmt.Errorf("%w: the client flow needs --token-url or --issuer", ErrConfig)
-	}
-	return nil
-}
-
-// trustedHosts are the hosts a pasted token endpoint may name: the hosts of
-// the profile's own URLs and the ones it (or --trust-host) lists.
-func (s Settings) trustedHosts() []string {
-	p := s.Profile
-	hosts := slices.Clone(p.TrustHosts)
-	for _, raw := range []string{p.Issuer, p.AuthURL, p.TokenURL, p.DeviceAuthURL, p.RevocationURL, p.SignInURL, p.ServiceTokenURL} {
-		if u, err := url.Parse(raw); err == nil && u.Hostname() != "" {
-			hosts = append(hosts, u.Hostname())
-		}
-	}
-	return hosts
-}
+// Settings helpers, re-exported for callers of broker.
+var (
+	Builtin4insight   = profile.Builtin4insight
+	LoadConfig        = profile.LoadConfig
+	DefaultConfigPath = profile.DefaultConfigPath
+	Overlay           = profile.Overlay
+)
 
 // userFlow is the scope base of an interactive sign-in.
-func (b *Broker) userFlow() bool { return !b.Settings.clientFlow() }
+func (b *Broker) userFlow() bool { return !b.Settings.ClientFlow() }
 
 // oauthConfig is the x/oauth2 view of the settings, without endpoints.
 func (b *Broker) oauthConfig(ctx context.Context, user bool) (*oauth2.Config, error) {

@@ -35,7 +35,7 @@ func TestChooseFlow(t *testing.T) {
 			p := tt.profile
 			p.DeviceAuthURL = tt.device
 			b := &Broker{Settings: Settings{Profile: p, SecretSupplied: tt.secret}, Interact: Interaction{OpenBrowser: tt.browser}}
-			if b.Settings.clientFlow() {
+			if b.Settings.ClientFlow() {
 				if tt.want != FlowClient {
 					t.Fatalf("chose the client flow, want %s", tt.want)
 				}
@@ -119,10 +119,10 @@ func TestLoadConfig(t *testing.T) {
 func TestIdentity(t *testing.T) {
 	user := Settings{Profile: Builtin4insight()}
 	svc := Settings{Profile: Overlay(Builtin4insight(), Profile{ClientID: "svc"}), SecretSupplied: true}
-	if id := user.identity(); id.Provider != "https://4insight.io/auth" || id.ClientID != "b6c8c4d4-5fc1-4bba-b46c-8f6a6cc9843d" {
+	if id := user.Identity(); id.Provider != "https://4insight.io/auth" || id.ClientID != "b6c8c4d4-5fc1-4bba-b46c-8f6a6cc9843d" {
 		t.Errorf("user identity = %+v", id)
 	}
-	if id := svc.identity(); !strings.HasPrefix(id.Provider, "https://login.microsoftonline.com/") || id.ClientID != "svc" {
+	if id := svc.Identity(); !strings.HasPrefix(id.Provider, "https://login.microsoftonline.com/") || id.ClientID != "svc" {
 		t.Errorf("service identity = %+v", id)
 	}
 }

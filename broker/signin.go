@@ -37,7 +37,7 @@ func (b *Broker) signIn(ctx context.Context, key string, prev *store.Entry) (*st
 	if err != nil {
 		return nil, err
 	}
-	if b.Settings.clientFlow() {
+	if b.Settings.ClientFlow() {
 		return b.clientCredentials(ctx, key, prev)
 	}
 	if err := b.recentFailure(key); err != nil {
@@ -186,7 +186,7 @@ func (b *Broker) paste(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token, 
 	if err != nil {
 		return nil, "", err
 	}
-	if err := pkg.CheckTrusted(b.Settings.trustedHosts()); err != nil {
+	if err := pkg.CheckTrusted(b.Settings.TrustedHosts()); err != nil {
 		return nil, "", err
 	}
 	tok, err := flows.ExchangePackage(ctx, cfg, pkg)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"io"
 	"net"
 	"net/http"
@@ -23,7 +24,7 @@ import (
 
 // DefaultRedirectURL is the loopback redirect of the browser flow when none
 // is configured: any free port on 127.0.0.1 (RFC 8252 §7.3).
-const DefaultRedirectURL = "http://127.0.0.1:0/callback"
+const DefaultRedirectURL = urls.DefaultRedirect
 
 // ErrNotCompleted: an interactive sign-in ended without the person finishing
 // it (timed out, cancelled, code expired).
@@ -79,32 +80,7 @@ func CheckRedirectURL(raw string) error {
 
 // parseRedirect returns the redirect URL (path filled in) and the address to
 // listen on for it.
-func parseRedirect(raw string) (*url.URL, string, error) {
-	if raw == "" {
-		raw = DefaultRedirectURL
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "http" || u.Host == "" || u.User != nil || u.Fragment != "" {
-		return nil, "", fmt.Errorf("the redirect URL %q must be a plain http://127.0.0.1:PORT/PATH loopback address", raw)
-	}
-	var bind string
-	switch u.Hostname() {
-	case "127.0.0.1", "localhost":
-		bind = "127.0.0.1" // never all interfaces, and never a name lookup
-	case "::1":
-		bind = "::1"
-	default:
-		return nil, "", fmt.Errorf("the redirect URL %q must name 127.0.0.1 (or localhost, [::1]): the sign-in listens on this machine's loopback interface only", raw)
-	}
-	port := u.Port()
-	if port == "" {
-		port = "0"
-	}
-	if u.Path == "" {
-		u.Path = "/callback"
-	}
-	return u, net.JoinHostPort(bind, port), nil
-}
+func parseRedirect(raw string) (*url.URL, string, error) { return urls.Redirect(raw) }
 
 // Browser signs a person in with the authorization code flow and PKCE (RFC
 // 8252): it listens on a loopback port, prints the sign-in address (and opens

@@ -3,9 +3,8 @@ package flows
 import (
 	"context"
 	"fmt"
-	"net"
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"net/http"
-	"net/url"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 )
@@ -49,25 +48,7 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (Endpoint
 
 // CheckURL accepts https URLs, and plain http only for loopback hosts, where
 // nothing crosses a network.
-func CheckURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL", raw)
-	}
-	switch {
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && IsLoopback(u.Hostname()):
-		return nil
-	}
-	return fmt.Errorf("%s must use https (plain http is allowed only for localhost)", raw)
-}
+func CheckURL(raw string) error { return urls.Check(raw) }
 
 // IsLoopback reports whether host names this machine.
-func IsLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func IsLoopback(host string) bool { return urls.IsLoopback(host) }

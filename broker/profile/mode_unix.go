@@ -1,6 +1,6 @@
 //go:build unix
 
-package broker
+package profile
 
 // secretModeMatters: Unix modes say who can read the config file.
 const secretModeMatters = true

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package broker
+package profile
 
 // secretModeMatters: Windows protects the profile directory with ACLs.
 const secretModeMatters = false

@@ -1,4 +1,4 @@
-package broker
+package profile
 
 import (
 	"encoding/json"

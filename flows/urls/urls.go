@@ -1,0 +1,77 @@
+// Package urls holds the rules for the URLs fourinsight-token talks to. It
+// imports no network code, so the cached path can check settings without
+// linking an HTTP stack.
+package urls
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// DefaultRedirect is the loopback redirect of the browser flow when none is
+// configured: 127.0.0.1, any free port.
+const DefaultRedirect = "http://127.0.0.1:0/callback"
+
+// Check accepts https URLs, and plain http only for loopback hosts, where
+// nothing crosses a network.
+func Check(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", raw)
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && IsLoopback(u.Hostname()):
+		return nil
+	}
+	return fmt.Errorf("%s must use https (plain http is allowed only for localhost)", raw)
+}
+
+// IsLoopback reports whether host names this machine.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// Redirect returns the redirect URL (path filled in) and the address to
+// listen on for it.
+func Redirect(raw string) (*url.URL, string, error) {
+	if raw == "" {
+		raw = DefaultRedirect
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return nil, "", fmt.Errorf("the redirect URL %q must be a plain http://127.0.0.1:PORT/PATH loopback address", raw)
+	}
+	var bind string
+	switch u.Hostname() {
+	case "127.0.0.1", "localhost":
+		bind = "127.0.0.1" // never all interfaces, and never a name lookup
+	case "::1":
+		bind = "::1"
+	default:
+		return nil, "", fmt.Errorf("the redirect URL %q must name 127.0.0.1 (or localhost, [::1]): the sign-in listens on this machine's loopback interface only", raw)
+	}
+	port := u.Port()
+	if port == "" {
+		port = "0"
+	}
+	if u.Path == "" {
+		u.Path = "/callback"
+	}
+	return u, joinHostPort(bind, port), nil
+}
+
+// joinHostPort is net.JoinHostPort, without linking package net.
+func joinHostPort(host, port string) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + port
+	}
+	return host + ":" + port
+}
