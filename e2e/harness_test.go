@@ -23,7 +23,8 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/internal/testop"
 )
 
-// binary is the fourinsight-token built once for the whole suite.
+// binary is the fourinsight-token built once for the whole suite, with
+// fourinsight-token-cli beside it.
 var binary string
 
 func TestMain(m *testing.M) {
@@ -33,7 +34,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "fourinsight-token")
-	build := exec.Command("go", "build", "-o", binary, "../cmd/fourinsight-token")
+	// The fast front and the full command line it hands everything else
+	// to, side by side as an install puts them.
+	build := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "../cmd/fourinsight-token", "../cmd/fourinsight-token-cli")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building fourinsight-token: %v\n%s", err, out)

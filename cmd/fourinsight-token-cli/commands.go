@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"runtime"
 	"text/tabwriter"
 	"time"
@@ -14,7 +15,7 @@ import (
 // get prints a token: from the cache when it can serve (one file read, no
 // lock, no network), otherwise through the broker.
 func (a *app) get(ctx context.Context) error {
-	out, err := newOutput(a.cli.Output)
+	out, err := cliargs.NewOutput(a.cli.Output)
 	if err != nil {
 		return err
 	}
@@ -28,15 +29,15 @@ func (a *app) get(ctx context.Context) error {
 			return err
 		}
 		if e != nil {
-			return out.write(a.stdout, e, key)
+			return out.Write(a.stdout, e, key)
 		}
 	}
-	b.Interact = a.interaction(false, out.interactive)
+	b.Interact = a.interaction(false, out.Interactive)
 	e, err := b.Token(ctx, key, a.cli.Force)
 	if err != nil {
 		return err
 	}
-	return out.write(a.stdout, e, key)
+	return out.Write(a.stdout, e, key)
 }
 
 // login signs in whatever the cache holds and reports on stderr; stdout
@@ -59,11 +60,11 @@ func (a *app) login(ctx context.Context) error {
 	if a.cli.Output == "" {
 		return nil
 	}
-	out, err := newOutput(a.cli.Output)
+	out, err := cliargs.NewOutput(a.cli.Output)
 	if err != nil {
 		return err
 	}
-	return out.write(a.stdout, e, key)
+	return out.Write(a.stdout, e, key)
 }
 
 // logout forgets one session or all of them.

@@ -9,12 +9,6 @@ import (
 	"github.com/alecthomas/kong"
 )
 
-// CompletionCmd prints a completion script generated from the command model,
-// so completions never drift from the flags.
-type CompletionCmd struct {
-	Shell string `arg:"" enum:"bash,zsh,fish" help:"bash, zsh or fish. Install: bash: source <(fourinsight-token completion bash); zsh: source <(fourinsight-token completion zsh); fish: fourinsight-token completion fish | source"`
-}
-
 // flagValues lists the values of flags that take one of a few words.
 var flagValues = map[string]string{
 	"flow":   "auto paste browser device client",

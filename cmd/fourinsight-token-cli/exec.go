@@ -9,12 +9,6 @@ import (
 	"os/exec"
 )
 
-// ExecCmd runs a command with a fresh token in its environment.
-type ExecCmd struct {
-	Env     string   `default:"FOURINSIGHT_ACCESS_TOKEN" placeholder:"NAME" help:"Environment variable that carries the token."`
-	Command []string `arg:"" passthrough:"partial" placeholder:"CMD [ARGS…]" help:"The command to run (after --), without a shell."`
-}
-
 // defaultTokenEnv is the variable exec, -o env and -o dotenv use.
 const defaultTokenEnv = "FOURINSIGHT_ACCESS_TOKEN"
 

@@ -1,12 +1,12 @@
 package main
 
 import (
+	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"io"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
-	"unicode"
 
 	"github.com/alecthomas/kong"
 )
@@ -28,8 +28,8 @@ func clearFourinsightEnv(t testing.TB) {
 // accepted it.
 func bothParsers(t *testing.T, args []string) bool {
 	t.Helper()
-	var fast CLI
-	ok := parseFast(args, &fast)
+	var fast cliargs.CLI
+	ok := cliargs.ParseFast(args, &fast)
 	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
 	parser, cmd, code := a.parse(args)
 	if !ok {
@@ -122,8 +122,8 @@ func TestParseFastAgreesWithKong(t *testing.T) {
 // is covered without changing this test.
 func TestParseFastKnowsEveryFlag(t *testing.T) {
 	clearFourinsightEnv(t)
-	var cli CLI
-	parser, err := kong.New(&cli)
+	var c cliargs.CLI
+	parser, err := kong.New(&c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,63 +199,5 @@ func FuzzParseFast(f *testing.F) {
 			args = strings.Split(s, "\x00")
 		}
 		bothParsers(t, args)
-	})
-}
-
-// kongCamelCase is kong's camelCase (camelcase.go), which kongName follows
-// for ASCII names.
-func kongCamelCase(src string) (entries []string) {
-	var runes [][]rune
-	lastClass := 0
-	for _, r := range src {
-		var class int
-		switch {
-		case unicode.IsLower(r):
-			class = 1
-		case unicode.IsUpper(r):
-			class = 2
-		case unicode.IsDigit(r):
-			class = 3
-		default:
-			class = 4
-		}
-		if class == lastClass {
-			runes[len(runes)-1] = append(runes[len(runes)-1], r)
-		} else {
-			runes = append(runes, []rune{r})
-		}
-		lastClass = class
-	}
-	for i := 0; i < len(runes)-1; i++ {
-		if unicode.IsUpper(runes[i][0]) && unicode.IsLower(runes[i+1][0]) {
-			runes[i+1] = append([]rune{runes[i][len(runes[i])-1]}, runes[i+1]...)
-			runes[i] = runes[i][:len(runes[i])-1]
-		}
-	}
-	for _, s := range runes {
-		if len(s) > 0 {
-			entries = append(entries, string(s))
-		}
-	}
-	return entries
-}
-
-func FuzzKongName(f *testing.F) {
-	for _, s := range []string{"ClientSecretFile", "CAFile", "DeviceAuthURL", "NoStore", "Foo2Bar", "ABc", "X", "URLs", "A1b", "HTTPServer2Go"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, field string) {
-		got := kongName(field)
-		for i := 0; i < len(field); i++ {
-			if c := field[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-				if got != "" {
-					t.Fatalf("kongName(%q) = %q, want \"\" (not ASCII letters and digits)", field, got)
-				}
-				return
-			}
-		}
-		if want := strings.ToLower(strings.Join(kongCamelCase(field), "-")); got != want {
-			t.Fatalf("kongName(%q) = %q, kong says %q", field, got, want)
-		}
 	})
 }

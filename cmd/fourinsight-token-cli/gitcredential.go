@@ -11,11 +11,6 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/internal/gitcred"
 )
 
-// GitCredentialCmd is git's credential helper (gitcredentials(7)).
-type GitCredentialCmd struct {
-	Operation string `arg:"" placeholder:"get|store|erase" help:"The operation git asks for; the credential description comes on stdin."`
-}
-
 // gitUsername is the username answered when git did not send one. Servers
 // that take a token as the password of HTTP Basic ignore the username.
 const gitUsername = "fourinsight-token"

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"io"
 	"os"
 	"strings"
@@ -33,7 +34,7 @@ var errUsage = errors.New("usage error")
 
 // app is one invocation: parsed flags and the streams it may use.
 type app struct {
-	cli    CLI
+	cli    cliargs.CLI
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
@@ -45,7 +46,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// start-up cost (see parseFast); every other command line goes to kong.
 	cmd := "get"
 	var parser *kong.Kong
-	if !parseFast(args, &a.cli) {
+	if !cliargs.ParseFast(args, &a.cli) {
 		var code int
 		if parser, cmd, code = a.parse(args); parser == nil {
 			return code

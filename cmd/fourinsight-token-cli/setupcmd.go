@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,27 +14,6 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/internal/kubeexec"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
-
-// SetupCmd configures consumers to call fourinsight-token.
-type SetupCmd struct {
-	Kubectl SetupKubectlCmd `cmd:"" help:"Print (or --write) a kubeconfig user whose exec credential plugin is fourinsight-token."`
-	Git     SetupGitCmd     `cmd:"" help:"Print (or set with --global/--write) fourinsight-token as git's credential helper for a host."`
-}
-
-// SetupKubectlCmd prints or writes the users[].user.exec stanza.
-type SetupKubectlCmd struct {
-	User       string `placeholder:"NAME" help:"Name of the kubeconfig user entry (default fourinsight, or fourinsight-KEY with --session)."`
-	Write      bool   `help:"Merge the user into the kubeconfig with kubectl config set-credentials instead of printing it."`
-	Kubeconfig string `placeholder:"PATH" help:"Kubeconfig to write (default: as kubectl picks it, $KUBECONFIG or ~/.kube/config)."`
-	APIVersion string `name:"api-version" default:"v1" enum:"v1,v1beta1" help:"client.authentication.k8s.io version to ask kubectl for: v1 (kubectl 1.22+) or v1beta1."`
-}
-
-// SetupGitCmd prints or sets credential.https://HOST.helper.
-type SetupGitCmd struct {
-	Host   string `required:"" placeholder:"HOST" help:"Git server (host or host:port) to answer for over https."`
-	Global bool   `xor:"where" help:"Set it in your global git config (git config --global)."`
-	Write  bool   `xor:"where" help:"Set it in the current repository's git config (git config --local)."`
-}
 
 // selfCommand is how consumers should run this binary: the path it was run
 // by when that is this file (keeping a package manager's stable symlink),
@@ -88,10 +68,10 @@ func (a *app) selectionArgs() []string {
 			add("--client-secret-file", abs)
 		}
 	}
-	for _, s := range splitAll(g.Scope) {
+	for _, s := range cliargs.SplitAll(g.Scope) {
 		add("--scope", s)
 	}
-	for _, h := range splitAll(g.TrustHost) {
+	for _, h := range cliargs.SplitAll(g.TrustHost) {
 		add("--trust-host", h)
 	}
 	add("--flow", g.Flow)
@@ -264,7 +244,7 @@ func shellWord(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@%+=,") == "" {
 		return s
 	}
-	return shellQuote(s)
+	return cliargs.ShellQuote(s)
 }
 
 // gitConfigQuote writes a value for a git config file: in double quotes,

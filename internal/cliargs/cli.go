@@ -1,4 +1,4 @@
-package main
+package cliargs
 
 import (
 	"time"
@@ -71,3 +71,41 @@ type StatusCmd struct {
 
 // VersionCmd prints the build.
 type VersionCmd struct{}
+
+// CompletionCmd prints a completion script generated from the command model,
+// so completions never drift from the flags.
+type CompletionCmd struct {
+	Shell string `arg:"" enum:"bash,zsh,fish" help:"bash, zsh or fish. Install: bash: source <(fourinsight-token completion bash); zsh: source <(fourinsight-token completion zsh); fish: fourinsight-token completion fish | source"`
+}
+
+// ExecCmd runs a command with a fresh token in its environment.
+type ExecCmd struct {
+	Env     string   `default:"FOURINSIGHT_ACCESS_TOKEN" placeholder:"NAME" help:"Environment variable that carries the token."`
+	Command []string `arg:"" passthrough:"partial" placeholder:"CMD [ARGS…]" help:"The command to run (after --), without a shell."`
+}
+
+// GitCredentialCmd is git's credential helper (gitcredentials(7)).
+type GitCredentialCmd struct {
+	Operation string `arg:"" placeholder:"get|store|erase" help:"The operation git asks for; the credential description comes on stdin."`
+}
+
+// SetupCmd configures consumers to call fourinsight-token.
+type SetupCmd struct {
+	Kubectl SetupKubectlCmd `cmd:"" help:"Print (or --write) a kubeconfig user whose exec credential plugin is fourinsight-token."`
+	Git     SetupGitCmd     `cmd:"" help:"Print (or set with --global/--write) fourinsight-token as git's credential helper for a host."`
+}
+
+// SetupKubectlCmd prints or writes the users[].user.exec stanza.
+type SetupKubectlCmd struct {
+	User       string `placeholder:"NAME" help:"Name of the kubeconfig user entry (default fourinsight, or fourinsight-KEY with --session)."`
+	Write      bool   `help:"Merge the user into the kubeconfig with kubectl config set-credentials instead of printing it."`
+	Kubeconfig string `placeholder:"PATH" help:"Kubeconfig to write (default: as kubectl picks it, $KUBECONFIG or ~/.kube/config)."`
+	APIVersion string `name:"api-version" default:"v1" enum:"v1,v1beta1" help:"client.authentication.k8s.io version to ask kubectl for: v1 (kubectl 1.22+) or v1beta1."`
+}
+
+// SetupGitCmd prints or sets credential.https://HOST.helper.
+type SetupGitCmd struct {
+	Host   string `required:"" placeholder:"HOST" help:"Git server (host or host:port) to answer for over https."`
+	Global bool   `xor:"where" help:"Set it in your global git config (git config --global)."`
+	Write  bool   `xor:"where" help:"Set it in the current repository's git config (git config --local)."`
+}

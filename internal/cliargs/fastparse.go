@@ -1,4 +1,4 @@
-package main
+package cliargs
 
 import (
 	"os"
@@ -7,11 +7,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/alecthomas/kong"
 )
 
-// parseFast parses the command line of a plain get — what shells, Makefiles,
+// ParseFast parses the command line of a plain get — what shells, Makefiles,
 // kubectl and git run thousands of times a day — without kong. kong builds
 // its whole model by reflection at every start (every command, flag and help
 // text), which costs more than the rest of a cached get.
@@ -28,7 +26,7 @@ import (
 //
 // It allocates little: every first allocation of a size touches fresh
 // memory, and page faults are a good part of a short process's time.
-func parseFast(args []string, cli *CLI) bool {
+func ParseFast(args []string, cli *CLI) bool {
 	var c CLI
 	var buf [48]fastFlag
 	flags, ok := fastFlags(reflect.ValueOf(&c).Elem(), buf[:0])
@@ -76,7 +74,7 @@ func parseFast(args []string, cli *CLI) bool {
 			value = args[i]
 			if f.kind == fastStrings {
 				// kong checks each item of the list the same way.
-				for _, item := range kong.SplitEscaped(value, f.sep) {
+				for _, item := range splitEscaped(value, f.sep) {
 					if item != "-" && strings.HasPrefix(item, "-") {
 						return false
 					}
@@ -306,7 +304,7 @@ func (f *fastFlag) parse(s string, flagged bool) bool {
 			list = []string{} // the command line replaces the environment's list
 			f.flagged = true
 		}
-		f.v.Set(reflect.ValueOf(append(list, kong.SplitEscaped(s, f.sep)...)))
+		f.v.Set(reflect.ValueOf(append(list, splitEscaped(s, f.sep)...)))
 	}
 	return true
 }
@@ -450,4 +448,35 @@ func kongName(field string) string {
 		i = j
 	}
 	return b.String()
+}
+
+// splitEscaped splits s at sep as kong does for list values: a backslash
+// before sep keeps the separator in the item; before anything else, the
+// backslash is kept.
+func splitEscaped(s string, sep rune) []string {
+	if sep == -1 {
+		return []string{s}
+	}
+	var out []string
+	var item strings.Builder
+	runes := []rune(s)
+	for i := 0; i < len(runes); i++ {
+		switch ch := runes[i]; {
+		case ch == '\\' && i < len(runes)-1:
+			i++
+			if runes[i] != sep {
+				item.WriteRune('\\')
+			}
+			item.WriteRune(runes[i])
+		case ch == sep:
+			out = append(out, item.String())
+			item.Reset()
+		default:
+			item.WriteRune(ch)
+		}
+	}
+	if item.Len() > 0 {
+		out = append(out, item.String())
+	}
+	return out
 }

@@ -1,6 +1,7 @@
-package main
+package cliargs
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,32 +13,35 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
-// output renders a token in one of the -o formats.
-type output struct {
+// Output renders a token in one of the -o formats.
+type Output struct {
 	format string
 	// exec is what kubectl asked for in KUBERNETES_EXEC_INFO (-o exec-credential).
 	exec kubeexec.Info
-	// interactive is false when the consumer said it cannot interact
+	// Interactive is false when the consumer said it cannot interact
 	// (kubectl's spec.interactive: false).
-	interactive bool
+	Interactive bool
 }
 
-func newOutput(format string) (output, error) {
-	o := output{format: format, interactive: true}
+// NewOutput prepares the -o format; "" is token. For exec-credential it
+// reads what kubectl asks for from KUBERNETES_EXEC_INFO.
+func NewOutput(format string) (Output, error) {
+	o := Output{format: format, Interactive: true}
 	if o.format == "" {
 		o.format = "token"
 	}
 	if o.format == "exec-credential" {
 		info, err := kubeexec.Parse(os.Getenv(kubeexec.EnvVar))
 		if err != nil {
-			return o, fmt.Errorf("%w: %v", errUsage, err)
+			return o, fmt.Errorf("%w: %v", ErrUsage, err)
 		}
-		o.exec, o.interactive = info, info.Interactive
+		o.exec, o.Interactive = info, info.Interactive
 	}
 	return o, nil
 }
 
-func (o output) write(w io.Writer, e *store.Entry, key string) error {
+// Write prints the entry's token in the format.
+func (o Output) Write(w io.Writer, e *store.Entry, key string) error {
 	tok := e.AccessToken
 	var err error
 	switch o.format {
@@ -46,13 +50,13 @@ func (o output) write(w io.Writer, e *store.Entry, key string) error {
 	case "header":
 		_, err = fmt.Fprintf(w, "Authorization: Bearer %s\n", tok)
 	case "env":
-		_, err = fmt.Fprintf(w, "export FOURINSIGHT_ACCESS_TOKEN=%s\n", shellQuote(tok))
+		_, err = fmt.Fprintf(w, "export FOURINSIGHT_ACCESS_TOKEN=%s\n", ShellQuote(tok))
 	case "dotenv":
 		_, err = fmt.Fprintf(w, "FOURINSIGHT_ACCESS_TOKEN=%s\n", tok)
 	case "json":
 		v := map[string]any{
 			"access_token": tok,
-			"token_type":   first(e.TokenType, "Bearer"),
+			"token_type":   cmp.Or(e.TokenType, "Bearer"),
 			"session":      key,
 			"scope":        strings.Join(e.Scope, " "),
 		}
@@ -64,7 +68,7 @@ func (o output) write(w io.Writer, e *store.Entry, key string) error {
 	case "exec-credential":
 		err = writeJSON(w, kubeexec.NewCredential(o.exec, tok, e.ExpiresAt))
 	default:
-		err = fmt.Errorf("%w: unknown output %q", errUsage, o.format)
+		err = fmt.Errorf("%w: unknown output %q", ErrUsage, o.format)
 	}
 	return err
 }
@@ -75,7 +79,7 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// shellQuote quotes s for POSIX shells.
-func shellQuote(s string) string {
+// ShellQuote quotes s for POSIX shells.
+func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

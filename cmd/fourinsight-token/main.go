@@ -1,0 +1,81 @@
+// Command fourinsight-token prints an OAuth2 access token for the 4insight
+// API (or any OpenID provider), from its cache or after a sign-in.
+//
+// This binary is the fast front. Nearly every call is a plain get that the
+// cache can serve, and such a call is answered here: one file read, no lock,
+// no network, and none of the HTTP, TLS, OAuth2 and command-line libraries
+// linked in, whose start-up cost would dwarf the work (docs/performance.md).
+// Every other call — a sign-in or refresh, another command, --help, a usage
+// error, anything this front is not sure to answer exactly as the full
+// command line would — is handed unchanged to fourinsight-token-cli, the
+// full command line installed beside it.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
+	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
+	"github.com/fourinsight-token/fourinsight-token/store"
+)
+
+func main() {
+	if code, served := serveCached(os.Args[1:], os.Stdout, os.Stderr); served {
+		os.Exit(code)
+	}
+	os.Exit(handOff(os.Args))
+}
+
+// serveCached answers a plain get from the cache, as the full command line's
+// Broker.Cached would, and reports false for anything it does not answer
+// (then it has printed nothing on stdout).
+func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool) {
+	var c cliargs.CLI
+	if !cliargs.ParseFast(args, &c) {
+		return 0, false
+	}
+	g := c.Globals
+	if g.Force || g.NoStore || g.ClientSecretFile == "-" {
+		return 0, false // a sign-in, no cache, or stdin to read
+	}
+	r, err := cliargs.Resolve(g, strings.NewReader(""))
+	if err != nil || r.Settings.Profile.Store == "keyring" {
+		return 0, false
+	}
+	out, err := cliargs.NewOutput(g.Output)
+	if err != nil {
+		return 0, false
+	}
+	file := store.File{Dir: r.Dir, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
+	e, err := file.Load(r.Key)
+	if err != nil || r.Settings.CheckOwner(r.Key, e) != nil || !e.ValidFor(r.MinValid, time.Now()) {
+		return 0, false
+	}
+	if g.Verbose {
+		fmt.Fprintf(stderr, "fourinsight-token: debug: cache: session %s valid for %s more; serving it\n",
+			profile.SessionName(r.Key), time.Until(e.ExpiresAt).Round(time.Second))
+	}
+	if err := out.Write(stdout, e, r.Key); err != nil {
+		fmt.Fprintf(stderr, "fourinsight-token: cannot write the token: %v\n", err)
+		return 1, true
+	}
+	return 0, true
+}
+
+// cliName is the full command line's executable.
+const cliName = "fourinsight-token-cli"
+
+// handOff runs the full command line with our arguments, environment and
+// standard streams; its exit status is ours.
+func handOff(argv []string) int {
+	path, err := findCLI()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "fourinsight-token: %v\n", err)
+		return 1
+	}
+	return run(path, argv)
+}

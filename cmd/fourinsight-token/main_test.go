@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The front answers a plain get from a good cache entry, and leaves every
+// other call to the full command line without printing anything.
+func TestServeCached(t *testing.T) {
+	home := t.TempDir()
+	dir := filepath.Join(home, ".fourinsight", "api")
+	os.MkdirAll(dir, 0o700)
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "FOURINSIGHT_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	in := func(d time.Duration) string { return strconv.FormatInt(time.Now().Add(d).Unix(), 10) }
+	write := func(name, content string, mode os.FileMode) {
+		os.WriteFile(filepath.Join(dir, name), []byte(content), mode)
+		os.Chmod(filepath.Join(dir, name), mode)
+	}
+	write("token.py", `{"access_token":"py-token","expires_at":`+in(time.Hour)+`.25,"scope":["openid"],"token_url":"https://x.b2clogin.com/t"}`, 0o600)
+	write("token.old", `{"access_token":"old-token","expires_at":`+in(30*time.Second)+`}`, 0o600)
+	write("token.torn", `{"access_token":"to`, 0o600)
+	write("token.other", `{"access_token":"other-token","expires_at":`+in(time.Hour)+`,"fourinsight_token":{"provider":"https://idp.example","client_id":"someone"}}`, 0o600)
+	write("token.open", `{"access_token":"open-token","expires_at":`+in(time.Hour)+`}`, 0o666)
+
+	tests := []struct {
+		name   string
+		args   []string
+		served bool
+		stdout string
+	}{
+		{name: "python entry", args: []string{"-s", "py"}, served: true, stdout: "py-token\n"},
+		{name: "get spelled out, header", args: []string{"get", "--session=py", "-o", "header"}, served: true, stdout: "Authorization: Bearer py-token\n"},
+		{name: "verbose is still served", args: []string{"-v", "-s", "py"}, served: true, stdout: "py-token\n"},
+		{name: "less than --min-valid left", args: []string{"-s", "old"}},
+		{name: "min-valid lowered", args: []string{"-s", "old", "--min-valid", "10s"}, served: true, stdout: "old-token\n"},
+		{name: "force", args: []string{"-s", "py", "-f"}},
+		{name: "no store", args: []string{"-s", "py", "--no-store"}},
+		{name: "keyring store", args: []string{"-s", "py", "--store", "keyring"}},
+		{name: "torn entry", args: []string{"-s", "torn"}},
+		{name: "made for other settings", args: []string{"-s", "other"}},
+		{name: "unsafe permissions", args: []string{"-s", "open"}},
+		{name: "no entry", args: []string{"-s", "none"}},
+		{name: "bad session key", args: []string{"-s", "../x"}},
+		{name: "another command", args: []string{"status"}},
+		{name: "help", args: []string{"--help"}},
+		{name: "unknown flag", args: []string{"--nope"}},
+		{name: "secret on stdin", args: []string{"-s", "py", "--client-secret-file", "-"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code, served := serveCached(tt.args, &stdout, &stderr)
+			if served != tt.served || code != 0 {
+				t.Fatalf("served = %v (exit %d), want %v; stderr: %s", served, code, tt.served, stderr.String())
+			}
+			if stdout.String() != tt.stdout {
+				t.Fatalf("stdout = %q, want %q", stdout.String(), tt.stdout)
+			}
+			if !served && stderr.Len() != 0 {
+				t.Fatalf("a call left to the full command line printed %q", stderr.String())
+			}
+		})
+	}
+}
+
+func TestFindCLI(t *testing.T) {
+	t.Setenv("FOURINSIGHT_TOKEN_CLI", "/opt/x/fourinsight-token-cli")
+	if p, err := findCLI(); err != nil || p != "/opt/x/fourinsight-token-cli" {
+		t.Fatalf("findCLI = %q, %v", p, err)
+	}
+	t.Setenv("FOURINSIGHT_TOKEN_CLI", "")
+	t.Setenv("PATH", t.TempDir())
+	if _, err := findCLI(); err == nil || !strings.Contains(err.Error(), "go install") {
+		t.Fatalf("without the full command line: %v", err)
+	}
+}
+
+// The front links none of the libraries whose start-up cost it exists to
+// avoid; the full command line has them all.
+func TestFrontLinksNoNetworkOrCLILibraries(t *testing.T) {
+	heavy := []string{"net", "net/http", "crypto/tls", "github.com/alecthomas/kong", "golang.org/x/oauth2", "github.com/coreos/go-oidc/v3/oidc", "github.com/99designs/keyring"}
+	for _, goos := range []string{"linux", "darwin", "windows"} {
+		cmd := exec.Command("go", "list", "-deps", "github.com/fourinsight-token/fourinsight-token/cmd/fourinsight-token")
+		cmd.Env = append(os.Environ(), "GOOS="+goos, "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list: %v\n%s", err, out)
+		}
+		deps := strings.Fields(string(out))
+		for _, h := range heavy {
+			if h == "net" && goos == "windows" {
+				continue // golang.org/x/sys/windows (file locks) imports it there
+			}
+			if slices.Contains(deps, h) {
+				t.Errorf("GOOS=%s: the front links %s", goos, h)
+			}
+		}
+	}
+}

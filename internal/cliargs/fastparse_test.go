@@ -1,0 +1,80 @@
+package cliargs
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/alecthomas/kong"
+)
+
+// kongCamelCase is kong's camelCase (camelcase.go), which kongName follows
+// for ASCII names.
+func kongCamelCase(src string) (entries []string) {
+	var runes [][]rune
+	lastClass := 0
+	for _, r := range src {
+		var class int
+		switch {
+		case unicode.IsLower(r):
+			class = 1
+		case unicode.IsUpper(r):
+			class = 2
+		case unicode.IsDigit(r):
+			class = 3
+		default:
+			class = 4
+		}
+		if class == lastClass {
+			runes[len(runes)-1] = append(runes[len(runes)-1], r)
+		} else {
+			runes = append(runes, []rune{r})
+		}
+		lastClass = class
+	}
+	for i := 0; i < len(runes)-1; i++ {
+		if unicode.IsUpper(runes[i][0]) && unicode.IsLower(runes[i+1][0]) {
+			runes[i+1] = append([]rune{runes[i][len(runes[i])-1]}, runes[i+1]...)
+			runes[i] = runes[i][:len(runes[i])-1]
+		}
+	}
+	for _, s := range runes {
+		if len(s) > 0 {
+			entries = append(entries, string(s))
+		}
+	}
+	return entries
+}
+
+func FuzzKongName(f *testing.F) {
+	for _, s := range []string{"ClientSecretFile", "CAFile", "DeviceAuthURL", "NoStore", "Foo2Bar", "ABc", "X", "URLs", "A1b", "HTTPServer2Go"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, field string) {
+		got := kongName(field)
+		for i := 0; i < len(field); i++ {
+			if c := field[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+				if got != "" {
+					t.Fatalf("kongName(%q) = %q, want \"\" (not ASCII letters and digits)", field, got)
+				}
+				return
+			}
+		}
+		if want := strings.ToLower(strings.Join(kongCamelCase(field), "-")); got != want {
+			t.Fatalf("kongName(%q) = %q, kong says %q", field, got, want)
+		}
+	})
+}
+
+// FuzzSplitEscaped: list values split exactly as kong splits them.
+func FuzzSplitEscaped(f *testing.F) {
+	for _, s := range []string{"a b", `a\ b c`, `a\`, `\\ x`, "", "é ü", `x\y`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := splitEscaped(s, ' '), kong.SplitEscaped(s, ' '); !slices.Equal(got, want) {
+			t.Fatalf("splitEscaped(%q) = %q, kong says %q", s, got, want)
+		}
+	})
+}
