@@ -111,3 +111,15 @@ func withoutNotice(r Result) Result {
 	r.Stderr = strings.Join(keep, "\n")
 	return r
 }
+
+// Consumers are configured to run the fast front, not the full command line
+// it hands over to.
+func TestSetupRecordsTheFront(t *testing.T) {
+	u := NewUser(t)
+	for _, args := range [][]string{{"setup", "kubectl", "-s", "kube"}, {"setup", "git", "--host", "git.example.com", "-s", "repo"}} {
+		out := mustOK(t, u.Run(args...))
+		if !strings.Contains(out, binary) || strings.Contains(out, "fourinsight-token-cli") {
+			t.Fatalf("%v names another program than %s:\n%s", args, binary, out)
+		}
+	}
+}

@@ -15,13 +15,19 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
-// selfCommand is how consumers should run this binary: the path it was run
-// by when that is this file (keeping a package manager's stable symlink),
-// else the executable's own path.
+// selfCommand is how consumers should run fourinsight-token: the fast front
+// (fourinsight-token), not this full command line it hands over to. It is the
+// path the user ran when that is the front or this file (keeping a package
+// manager's stable symlink), else the front beside this executable, else
+// this executable.
 func selfCommand() (string, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("cannot tell where this fourinsight-token is installed: %w", err)
+	}
+	front := "fourinsight-token"
+	if runtime.GOOS == "windows" {
+		front += ".exe"
 	}
 	cand := os.Args[0]
 	if !strings.ContainsAny(cand, `/\`) {
@@ -31,12 +37,20 @@ func selfCommand() (string, error) {
 		if abs, err := filepath.Abs(cand); err == nil {
 			a, errA := os.Stat(abs)
 			b, errB := os.Stat(exe)
-			if errA == nil && errB == nil && os.SameFile(a, b) {
+			if errA == nil && !a.IsDir() && (filepath.Base(abs) == front || errB == nil && os.SameFile(a, b)) {
 				return abs, nil
 			}
 		}
 	}
+	if beside := filepath.Join(filepath.Dir(exe), front); fileExists(beside) {
+		return beside, nil
+	}
 	return exe, nil
+}
+
+func fileExists(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && !info.IsDir()
 }
 
 // selectionArgs are the flags that make a later run use the session and
