@@ -199,6 +199,27 @@ func (u *User) Finish(cmd *exec.Cmd) Result {
 	return r
 }
 
+// RunAtOnce starts n runs with the same arguments at the same moment, as a
+// Makefile with -j or fifty terminals would, and counts the distinct tokens
+// they printed. Any run that fails fails the test.
+func (u *User) RunAtOnce(t *testing.T, n int, args ...string) map[string]int {
+	t.Helper()
+	cmds := make([]*exec.Cmd, n)
+	for i := range cmds {
+		cmds[i] = u.Command(args...)
+	}
+	for _, c := range cmds {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tokens := map[string]int{}
+	for _, c := range cmds {
+		tokens[mustOK(t, u.Finish(c))]++
+	}
+	return tokens
+}
+
 // noteCacheSecrets records every token the cache holds as a secret.
 func (u *User) noteCacheSecrets() {
 	files, _ := filepath.Glob(filepath.Join(u.CacheDir, "token*"))

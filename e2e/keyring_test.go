@@ -378,19 +378,7 @@ func TestKeyringTwentyProcessesOneRefresh(t *testing.T) {
 	u.ExpireKeyringEntry("ws0")
 
 	const n = 20
-	cmds := make([]*osCmd, n)
-	for i := range cmds {
-		cmds[i] = u.Command("-s", "ws0")
-	}
-	for _, c := range cmds {
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tokens := map[string]int{}
-	for _, c := range cmds {
-		tokens[mustOK(t, u.Finish(c))]++
-	}
+	tokens := u.RunAtOnce(t, n, "-s", "ws0")
 	if len(tokens) != 1 {
 		t.Fatalf("%d processes printed %d different tokens", n, len(tokens))
 	}

@@ -3,14 +3,11 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"os/exec"
 	"testing"
 
 	"github.com/fourinsight-token/fourinsight-token/internal/testop"
 	"golang.org/x/oauth2"
 )
-
-type osCmd = exec.Cmd
 
 // exchangePackage redeems a paste package as the Python client would.
 func exchangePackage(t *testing.T, p *testop.Provider, pkg string) *oauth2.Token {

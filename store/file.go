@@ -211,26 +211,36 @@ func (f File) Save(key string, e *Entry) error {
 	if err := f.ensureDir(); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(f.Dir, ".token-*.tmp") // created 0600
-	if err != nil {
+	if err := f.writeAtomic(f.Path(key), data, true); err != nil {
 		return fmt.Errorf("cannot write the token cache: %w", err)
+	}
+	return nil
+}
+
+// writeAtomic replaces path (in the cache directory) with data: a temporary
+// file in the same directory, created 0600, then renamed over path, so
+// readers see the old content or the new, never a torn one. durable adds the
+// fsyncs that make the new content survive a crash.
+func (f File) writeAtomic(path string, data []byte, durable bool) error {
+	tmp, err := os.CreateTemp(f.Dir, ".tmp-*")
+	if err != nil {
+		return err
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
 	_, err = tmp.Write(data)
-	if err == nil {
+	if err == nil && durable {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), f.Path(key))
+		err = os.Rename(tmp.Name(), path)
 	}
-	if err != nil {
-		return fmt.Errorf("cannot write the token cache: %w", err)
+	if err == nil && durable {
+		syncDir(f.Dir)
 	}
-	syncDir(f.Dir)
-	return nil
+	return err
 }
 
 func (f File) ensureDir() error {

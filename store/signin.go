@@ -39,19 +39,7 @@ func (f File) RememberSignInFailure(key string, s SignInFailure) error {
 	if err := f.ensureDir(); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(f.Dir, ".signin-*.tmp") // created 0600
-	if err != nil {
-		return fmt.Errorf("cannot remember the failed sign-in: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), f.failurePath(key))
-	}
-	if err != nil {
+	if err := f.writeAtomic(f.failurePath(key), data, false); err != nil {
 		return fmt.Errorf("cannot remember the failed sign-in: %w", err)
 	}
 	return nil

@@ -4,40 +4,46 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"runtime"
 	"text/tabwriter"
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/broker"
+	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
+	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
-// get prints a token: from the cache when it can serve (one file read, no
-// lock, no network), otherwise through the broker.
+// get prints a token for the session.
 func (a *app) get(ctx context.Context) error {
 	out, err := cliargs.NewOutput(a.cli.Output)
 	if err != nil {
 		return err
 	}
-	b, key, err := a.setup()
-	if err != nil {
-		return err
-	}
-	if !a.cli.Force {
-		e, err := b.Cached(key)
-		if err != nil {
-			return err
-		}
-		if e != nil {
-			return out.Write(a.stdout, e, key)
-		}
-	}
-	b.Interact = a.interaction(false, out.Interactive)
-	e, err := b.Token(ctx, key, a.cli.Force)
+	e, key, err := a.token(ctx, a.cli.Force, out.Interactive)
 	if err != nil {
 		return err
 	}
 	return out.Write(a.stdout, e, key)
+}
+
+// token returns a token for the session, as get, exec and git-credential
+// need it: from the cache when it can serve (one file read, no lock, no
+// network), otherwise through the broker. force skips the cache; interactive
+// is false when the consumer said it cannot interact (kubectl's
+// interactive: false).
+func (a *app) token(ctx context.Context, force, interactive bool) (*store.Entry, string, error) {
+	b, key, err := a.setup()
+	if err != nil {
+		return nil, "", err
+	}
+	if !force {
+		if e, err := b.Cached(key); e != nil || err != nil {
+			return e, key, err
+		}
+	}
+	b.Interact = a.interaction(false, interactive)
+	e, err := b.Token(ctx, key, force)
+	return e, key, err
 }
 
 // login signs in whatever the cache holds and reports on stderr; stdout

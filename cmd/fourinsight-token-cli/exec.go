@@ -75,19 +75,9 @@ func (a *app) exec(ctx context.Context) error {
 		return childExit(126)
 	}
 
-	b, key, err := a.setup()
+	e, key, err := a.token(ctx, false, true)
 	if err != nil {
 		return err
-	}
-	e, err := b.Cached(key)
-	if err != nil {
-		return err
-	}
-	if e == nil {
-		b.Interact = a.interaction(false, true)
-		if e, err = b.Token(ctx, key, false); err != nil {
-			return err
-		}
 	}
 
 	cmd := &exec.Cmd{Path: path, Args: args, Stdin: a.stdin, Stdout: a.stdout, Stderr: a.stderr}

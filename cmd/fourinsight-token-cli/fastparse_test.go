@@ -1,7 +1,6 @@
 package main
 
 import (
-	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"io"
 	"os"
 	"reflect"
@@ -9,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/alecthomas/kong"
+	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 )
 
 // clearFourinsightEnv unsets every FOURINSIGHT_* variable for the test.

@@ -48,19 +48,9 @@ func (a *app) gitGet(ctx context.Context, attrs gitcred.Attributes) error {
 		a.debugf("git-credential get: not answering for protocol %q host %q (only https, or http on loopback)", protocol, host)
 		return nil
 	}
-	b, key, err := a.setup()
+	e, key, err := a.token(ctx, false, true)
 	if err != nil {
 		return err
-	}
-	e, err := b.Cached(key)
-	if err != nil {
-		return err
-	}
-	if e == nil {
-		b.Interact = a.interaction(false, true)
-		if e, err = b.Token(ctx, key, false); err != nil {
-			return err
-		}
 	}
 	var out gitcred.Attributes
 	if attrs.HasCapability("authtype") {

@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/fourinsight-token/fourinsight-token/broker"
 	"github.com/fourinsight-token/fourinsight-token/flows"
+	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
