@@ -1,3 +1,8 @@
+// Package profile holds the provider settings: named profiles, the config
+// file, the built-in 4insight profile, the settings of one call and who owns
+// a cache entry. It imports no network code, so the fast front can resolve
+// and check settings without linking an HTTP stack; package broker uses it
+// for everything else.
 package profile
 
 import (

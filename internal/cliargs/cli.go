@@ -1,3 +1,9 @@
+// Package cliargs is fourinsight-token's command line as data: the flags and
+// commands (kong structs), a kong-free parser for the plain get that the fast
+// front answers, how flags, environment and config profile resolve into
+// settings, and the output formats. It links no network code and no kong, so
+// the front (cmd/fourinsight-token) and the full command line
+// (cmd/fourinsight-token-cli) share it without the front paying for either.
 package cliargs
 
 import (
