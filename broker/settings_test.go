@@ -43,4 +43,3 @@ func TestChooseFlow(t *testing.T) {
 		})
 	}
 }
-
