@@ -91,26 +91,6 @@ func (u *User) RunTool(stdin string, name string, args ...string) Result {
 	return u.FinishTool(cmd)
 }
 
-// FinishTool waits for (or runs) a Tool command and records its stderr.
-func (u *User) FinishTool(cmd *exec.Cmd) Result {
-	u.t.Helper()
-	var err error
-	if cmd.Process == nil {
-		err = cmd.Run()
-	} else {
-		err = cmd.Wait()
-	}
-	r := Result{Stdout: cmd.Stdout.(*bytes.Buffer).String(), Stderr: cmd.Stderr.(*bytes.Buffer).String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.Code = ee.ExitCode()
-	} else if err != nil {
-		u.t.Fatalf("running %v: %v", cmd.Args, err)
-	}
-	u.noteCacheSecrets()
-	secrets.stderr(u.t.Name()+" "+strings.Join(cmd.Args, " "), r.Stderr)
-	return r
-}
-
 // Shell runs a snippet with bash, as a user pastes it into a terminal.
 func (u *User) Shell(script string) Result {
 	u.t.Helper()

@@ -175,9 +175,9 @@ func (u *User) Command(args ...string) *exec.Cmd {
 	return cmd
 }
 
-// Finish waits for a started (or runs an unstarted) command and records its
-// output: stdout lines are secrets, stderr is checked for them.
-func (u *User) Finish(cmd *exec.Cmd) Result {
+// FinishTool waits for (or runs) any program's command and records its
+// stderr, which is checked for secrets.
+func (u *User) FinishTool(cmd *exec.Cmd) Result {
 	u.t.Helper()
 	var err error
 	if cmd.Process == nil {
@@ -191,11 +191,19 @@ func (u *User) Finish(cmd *exec.Cmd) Result {
 	} else if err != nil {
 		u.t.Fatalf("running %v: %v", cmd.Args, err)
 	}
+	u.noteCacheSecrets()
+	secrets.stderr(u.t.Name()+" "+strings.Join(cmd.Args, " "), r.Stderr)
+	return r
+}
+
+// Finish waits for a started (or runs an unstarted) command of ours and
+// records its output: stdout lines are secrets, stderr is checked for them.
+func (u *User) Finish(cmd *exec.Cmd) Result {
+	u.t.Helper()
+	r := u.FinishTool(cmd)
 	for _, line := range strings.Split(r.Stdout, "\n") {
 		secrets.Secret(line)
 	}
-	u.noteCacheSecrets()
-	secrets.stderr(u.t.Name()+" "+strings.Join(cmd.Args[1:], " "), r.Stderr)
 	return r
 }
 

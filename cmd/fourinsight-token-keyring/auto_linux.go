@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -63,22 +62,6 @@ func busHas(conn *dbus.Conn, name string) bool {
 	return false
 }
 
-// passReady: pass is installed and its store initialised (pass init).
-func passReady() bool {
-	dir := os.Getenv("PASSWORD_STORE_DIR")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return false
-		}
-		dir = filepath.Join(home, ".password-store")
-	}
-	if _, err := os.Stat(filepath.Join(dir, ".gpg-id")); err != nil {
-		return false
-	}
-	_, err := execLookPath("pass")
-	return err == nil
-}
 
 // collection is the Secret Service collection items go to: the one named
 // by FOURINSIGHT_KEYRING_COLLECTION, else the one the "default" alias

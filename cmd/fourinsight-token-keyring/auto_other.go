@@ -4,8 +4,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 
 	"github.com/fourinsight-token/fourinsight-token/store"
@@ -30,24 +28,6 @@ func autoBackend() (string, error) {
 	return store.BackendFile, nil
 }
 
-func passReady() bool {
-	if runtime.GOOS == "windows" {
-		return false
-	}
-	dir := os.Getenv("PASSWORD_STORE_DIR")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return false
-		}
-		dir = filepath.Join(home, ".password-store")
-	}
-	if _, err := os.Stat(filepath.Join(dir, ".gpg-id")); err != nil {
-		return false
-	}
-	_, err := execLookPath("pass")
-	return err == nil
-}
 
 func collection() string { return "" }
 
