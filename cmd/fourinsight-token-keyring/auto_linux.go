@@ -62,7 +62,6 @@ func busHas(conn *dbus.Conn, name string) bool {
 	return false
 }
 
-
 // collection is the Secret Service collection items go to: the one named
 // by FOURINSIGHT_KEYRING_COLLECTION, else the one the "default" alias
 // names (where secret-tool and browsers keep theirs), else "login". A new

@@ -28,7 +28,6 @@ func autoBackend() (string, error) {
 	return store.BackendFile, nil
 }
 
-
 func collection() string { return "" }
 
 func keyctlPerm() uint32 { return 0 }
