@@ -70,14 +70,6 @@ func (o BrowserOptions) logf(format string, args ...any) {
 	}
 }
 
-// CheckRedirectURL accepts the loopback redirects the browser flow can
-// listen on: http://127.0.0.1, http://localhost or http://[::1], with an
-// optional port (0 or none: any free port) and path (default /callback).
-func CheckRedirectURL(raw string) error {
-	_, _, err := parseRedirect(raw)
-	return err
-}
-
 // parseRedirect returns the redirect URL (path filled in) and the address to
 // listen on for it.
 func parseRedirect(raw string) (*url.URL, string, error) { return urls.Redirect(raw) }

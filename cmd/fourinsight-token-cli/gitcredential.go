@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"github.com/fourinsight-token/fourinsight-token/internal/gitcred"
 )
 
@@ -135,12 +136,7 @@ func isLoopback(hostport string) bool {
 	if hh, _, err := net.SplitHostPort(hostport); err == nil {
 		h = hh
 	}
-	h = strings.Trim(h, "[]")
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return urls.IsLoopback(h)
 }
 
 // debugf logs under -v, like the broker's debug log.

@@ -32,7 +32,7 @@ func Check(raw string) error {
 
 // IsLoopback reports whether host names this machine.
 func IsLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))

@@ -4,7 +4,7 @@ import "testing"
 
 func TestIsLoopback(t *testing.T) {
 	for host, want := range map[string]bool{
-		"localhost": true, "127.0.0.1": true, "127.8.9.10": true, "::1": true, "[::1]": true,
+		"localhost": true, "LocalHost": true, "127.0.0.1": true, "127.8.9.10": true, "::1": true, "[::1]": true,
 		"::ffff:127.0.0.1": true, "0:0:0:0:0:0:0:1": true,
 		"10.0.0.1": false, "::2": false, "127.0.0.1.nip.io": false, "localhost.evil.com": false, "": false,
 	} {
