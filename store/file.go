@@ -208,20 +208,21 @@ func (f File) Save(key string, e *Entry) error {
 	if err != nil {
 		return err
 	}
-	if err := f.ensureDir(); err != nil {
-		return err
-	}
 	if err := f.writeAtomic(f.Path(key), data, true); err != nil {
 		return fmt.Errorf("cannot write the token cache: %w", err)
 	}
 	return nil
 }
 
-// writeAtomic replaces path (in the cache directory) with data: a temporary
-// file in the same directory, created 0600, then renamed over path, so
-// readers see the old content or the new, never a torn one. durable adds the
-// fsyncs that make the new content survive a crash.
+// writeAtomic replaces path (in the cache directory, created 0700 and
+// checked like any cache directory) with data: a temporary file in the same
+// directory, created 0600, then renamed over path, so readers see the old
+// content or the new, never a torn one. durable adds the fsyncs that make
+// the new content survive a crash.
 func (f File) writeAtomic(path string, data []byte, durable bool) error {
+	if err := f.ensureDir(); err != nil {
+		return err
+	}
 	tmp, err := os.CreateTemp(f.Dir, ".tmp-*")
 	if err != nil {
 		return err

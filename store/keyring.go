@@ -520,10 +520,7 @@ func writeMarker(dir, key string, m marker) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	return os.WriteFile(markerPath(dir, key), append(data, '\n'), 0o600)
+	return File{Dir: dir}.writeAtomic(markerPath(dir, key), append(data, '\n'), false)
 }
 
 func readMarker(dir, key string) (marker, bool) {

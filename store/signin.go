@@ -36,9 +36,6 @@ func (f File) RememberSignInFailure(key string, s SignInFailure) error {
 	if err != nil {
 		return err
 	}
-	if err := f.ensureDir(); err != nil {
-		return err
-	}
 	if err := f.writeAtomic(f.failurePath(key), data, false); err != nil {
 		return fmt.Errorf("cannot remember the failed sign-in: %w", err)
 	}
