@@ -32,6 +32,11 @@ type Meta struct {
 	Subject  string    `json:"subject,omitempty"`
 	Profile  string    `json:"profile,omitempty"`
 	Updated  time.Time `json:"updated,omitempty"`
+	// Issued is when the access token was received, so that its lifetime
+	// (and the refresh-ahead window, a third of it) is known.
+	Issued time.Time `json:"issued,omitzero"`
+	// Background is the outcome of the session's last background refresh.
+	Background *Background `json:"background_refresh,omitempty"`
 }
 
 // Entry is one session's cached token. The zero ExpiresAt means the expiry is
