@@ -56,6 +56,10 @@ type Profile struct {
 	// RetrySignInAfter: how long an abandoned, denied or timed-out sign-in
 	// keeps callers without a terminal from opening another (default 10m).
 	RetrySignInAfter Duration `json:"retry_signin_after,omitempty"`
+	// RefreshAhead: renew in the background when a served token has less
+	// than this left; "0s" turns it off, nil is the default (a third of the
+	// lifetime, at most 10m).
+	RefreshAhead *Duration `json:"refresh_ahead,omitempty"`
 }
 
 // Duration reads "90s" or "5m" from JSON.
@@ -217,5 +221,8 @@ func Overlay(base, top Profile) Profile {
 	dur(&base.LockTimeout, top.LockTimeout)
 	str(&base.CAFile, top.CAFile)
 	dur(&base.RetrySignInAfter, top.RetrySignInAfter)
+	if top.RefreshAhead != nil { // "0s" is a setting: off
+		base.RefreshAhead = top.RefreshAhead
+	}
 	return base
 }

@@ -38,6 +38,7 @@ type Globals struct {
 	LockTimeout      time.Duration `env:"FOURINSIGHT_LOCK_TIMEOUT" placeholder:"DURATION" help:"How long to wait for another process working on the same session (default 5m)."`
 	CAFile           string        `env:"FOURINSIGHT_CA_FILE" placeholder:"PATH" help:"Extra trusted CA certificates (PEM) for the provider; HTTPS_PROXY/NO_PROXY are honoured."`
 	RetrySignInAfter time.Duration `env:"FOURINSIGHT_RETRY_SIGNIN_AFTER" placeholder:"DURATION" help:"After a sign-in was abandoned, denied or timed out, callers without a terminal fail (exit 3) for this long instead of opening another browser tab (default 10m)."`
+	RefreshAhead     string        `env:"FOURINSIGHT_REFRESH_AHEAD" placeholder:"DURATION" help:"Refresh in the background when a served token has less than this left (0 = never; default: the last third of its lifetime, at most 10m)."`
 	Config           string        `env:"FOURINSIGHT_CONFIG" placeholder:"FILE" help:"Config file with named profiles (default: the user config dir's fourinsight-token/config.json)."`
 	Verbose          bool          `short:"v" env:"FOURINSIGHT_VERBOSE" help:"Debug log on stderr: requests, status codes, timings, cache decisions; secrets redacted."`
 }
@@ -57,6 +58,8 @@ type CLI struct {
 	Setup         SetupCmd         `cmd:"" help:"Configure kubectl or git to get tokens from fourinsight-token."`
 
 	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
+
+	Background BackgroundCmd `cmd:"" name:"refresh-ahead" hidden:"" help:"Renew the session in the background (started by get inside the refresh-ahead window)."`
 }
 
 // GetCmd prints a token.
@@ -74,6 +77,10 @@ type LogoutCmd struct {
 type StatusCmd struct {
 	JSON bool `help:"Print JSON instead of a table."`
 }
+
+// BackgroundCmd is the detached background refresh that a get inside the
+// refresh-ahead window starts: never interactive, quiet, bounded.
+type BackgroundCmd struct{}
 
 // VersionCmd prints the build.
 type VersionCmd struct{}

@@ -34,6 +34,9 @@ type Resolved struct {
 
 	MinValid, Timeout, LoginTimeout, LockTimeout time.Duration
 	RetrySignInAfter                             time.Duration // 0: the broker's default
+	// RefreshAhead is the refresh-ahead window: store.AutoRefreshAhead
+	// unless set, 0 when turned off.
+	RefreshAhead time.Duration
 }
 
 // Resolve resolves the global flags. stdin is read only for
@@ -63,6 +66,13 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 		LoginTimeout: profile.Duration(g.LoginTimeout), LockTimeout: profile.Duration(g.LockTimeout), CAFile: g.CAFile,
 		RetrySignInAfter: profile.Duration(g.RetrySignInAfter),
 	}
+	if g.RefreshAhead != "" {
+		d, err := time.ParseDuration(g.RefreshAhead)
+		if err != nil || d < 0 {
+			return r, fmt.Errorf("%w: --refresh-ahead %q: use a duration such as 5m, or 0 to turn refresh ahead off", profile.ErrConfig, g.RefreshAhead)
+		}
+		flagged.RefreshAhead = (*profile.Duration)(&d)
+	}
 	// Naming a provider on the built-in profile means another provider:
 	// none of 4insight's URLs, clients or trusted hosts apply to it.
 	if p.Name == profile.DefaultProfile && g.Profile == "" && cfg.DefaultProfile == "" &&
@@ -89,6 +99,13 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	r.LoginTimeout = orDefault(p.LoginTimeout, DefaultLoginTimeout)
 	r.LockTimeout = orDefault(p.LockTimeout, DefaultLockTimeout)
 	r.RetrySignInAfter = time.Duration(p.RetrySignInAfter)
+	r.RefreshAhead = store.AutoRefreshAhead
+	if p.RefreshAhead != nil {
+		if *p.RefreshAhead < 0 {
+			return r, fmt.Errorf("%w: refresh_ahead %s: use a duration such as \"5m\", or \"0s\" to turn refresh ahead off", profile.ErrConfig, time.Duration(*p.RefreshAhead))
+		}
+		r.RefreshAhead = time.Duration(*p.RefreshAhead)
+	}
 	if g.NoStore {
 		return r, nil
 	}
