@@ -51,9 +51,14 @@ type Broker struct {
 	// RetrySignInAfter: how long a failed interactive sign-in keeps callers
 	// without a terminal from starting another (0: DefaultRetrySignInAfter).
 	RetrySignInAfter time.Duration
-	HTTP             flows.HTTPOptions
-	Stderr           io.Writer // notices and warnings; never secrets
-	Logf             flows.Logf
+	// RefreshAhead is the refresh-ahead window (store.AutoRefreshAhead, a
+	// fixed length, or 0: off) and StartBackground starts the detached
+	// process that runs BackgroundRefresh for a session (nil: none).
+	RefreshAhead    time.Duration
+	StartBackground func(key string) error
+	HTTP            flows.HTTPOptions
+	Stderr          io.Writer // notices and warnings; never secrets
+	Logf            flows.Logf
 
 	httpOnce   sync.Once
 	httpClient *http.Client
@@ -90,6 +95,7 @@ func (b *Broker) Cached(key string) (*store.Entry, error) {
 	}
 	if left := time.Until(e.ExpiresAt); e.ValidFor(b.MinValid, time.Now()) {
 		b.logf("cache: session %s valid for %s more; serving it", name(key), left.Round(time.Second))
+		b.renewAhead(key, e)
 		return e, nil
 	} else if e.AccessToken != "" {
 		b.logf("cache: session %s has %s left, less than --min-valid %s", name(key), left.Round(time.Second), b.MinValid)
@@ -225,14 +231,10 @@ func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*stor
 func (b *Broker) save(key string, prev *store.Entry, tok *oauth2.Token, flow, tokenURL string) (*store.Entry, error) {
 	e := merge(prev, tok)
 	e.TokenURL = tokenURL
-	id := b.Settings.Identity()
-	e.Meta = &store.Meta{
-		Provider: id.Provider,
-		ClientID: id.ClientID,
-		Flow:     flow,
-		Subject:  subjectOf(e),
-		Profile:  b.Settings.Profile.Name,
-		Updated:  time.Now().UTC().Truncate(time.Second),
+	e.Meta = b.meta(flow, e)
+	e.Meta.Issued = e.Meta.Updated
+	if prev != nil && prev.Meta != nil {
+		e.Meta.Background = prev.Meta.Background
 	}
 	if b.Store == nil {
 		return e, nil
@@ -242,6 +244,19 @@ func (b *Broker) save(key string, prev *store.Entry, tok *oauth2.Token, flow, to
 	}
 	b.logf("cache: saved session %s, valid until %s", name(key), e.ExpiresAt.Format(time.RFC3339))
 	return e, nil
+}
+
+// meta is the record of an entry made with these settings, now.
+func (b *Broker) meta(flow string, e *store.Entry) *store.Meta {
+	id := b.Settings.Identity()
+	return &store.Meta{
+		Provider: id.Provider,
+		ClientID: id.ClientID,
+		Flow:     flow,
+		Subject:  subjectOf(e),
+		Profile:  b.Settings.Profile.Name,
+		Updated:  time.Now().UTC().Truncate(time.Second),
+	}
 }
 
 // withHTTP puts the provider HTTP client in ctx for x/oauth2, building it on

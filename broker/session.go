@@ -23,6 +23,8 @@ type SessionInfo struct {
 	Subject      string    `json:"subject,omitempty"`
 	WrittenBy    string    `json:"written_by,omitempty"` // fourinsight-token or python
 	Problem      string    `json:"problem,omitempty"`
+	// BackgroundRefresh is the outcome of the last background refresh.
+	BackgroundRefresh *store.Background `json:"background_refresh,omitempty"`
 }
 
 // Sessions describes every cached session, or only key when one is given.
@@ -61,6 +63,7 @@ func (b *Broker) Sessions(only *string) ([]SessionInfo, error) {
 				info.WrittenBy = "fourinsight-token"
 				info.Flow, info.Provider, info.ClientID = m.Flow, m.Provider, m.ClientID
 				info.Subject = first(m.Subject, info.Subject)
+				info.BackgroundRefresh = m.Background
 			}
 		}
 		out = append(out, info)

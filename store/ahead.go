@@ -2,11 +2,14 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // Refresh ahead: a served token close to its expiry is renewed by a
@@ -120,4 +123,25 @@ func (f File) ClaimRefreshAhead(key string, now time.Time) bool {
 		}
 	}
 	return false
+}
+
+// TryLock takes the session's lock only if it is free at once: ok is false
+// when another process holds it (then it is working on the session, and a
+// background refresh has nothing to add).
+func (f File) TryLock(key string) (unlock func(), ok bool, err error) {
+	if err := CheckKey(key); err != nil {
+		return nil, false, err
+	}
+	if err := f.ensureDir(); err != nil {
+		return nil, false, err
+	}
+	l := flock.New(f.Path(key)+".lock", flock.SetPermissions(0o600))
+	if ok, err = l.TryLock(); err != nil || !ok {
+		l.Close()
+		if err != nil {
+			err = fmt.Errorf("cannot lock the token cache: %w", err)
+		}
+		return nil, false, err
+	}
+	return func() { l.Unlock(); l.Close() }, true, nil
 }
