@@ -75,6 +75,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = a.setupKubectl()
 	case "setup git":
 		err = a.setupGit()
+	case "refresh-ahead":
+		err = a.refreshAhead(ctx)
 	case "completion <shell>":
 		err = a.completion(parser.Model)
 	default:

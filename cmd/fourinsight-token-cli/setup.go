@@ -29,6 +29,8 @@ func (a *app) setup() (*broker.Broker, string, error) {
 		LockTimeout:      r.LockTimeout,
 		LoginTimeout:     r.LoginTimeout,
 		RetrySignInAfter: r.RetrySignInAfter,
+		RefreshAhead:     r.RefreshAhead,
+		StartBackground:  a.startBackground(),
 		HTTP:             flows.HTTPOptions{Timeout: r.Timeout, CAFile: r.Settings.Profile.CAFile},
 		Stderr:           a.stderr,
 	}
