@@ -43,6 +43,9 @@ type Options struct {
 	// also revoke the newer tokens of that grant, as OAuth 2.1 suggests.
 	// Without it only the reused token is refused (invalid_grant either way).
 	RevokeFamilyOnReuse bool
+	// TokenDelay holds every token request this long before the provider
+	// counts and answers it: a slow provider, as on a bad day.
+	TokenDelay time.Duration
 }
 
 // Provider is a running OpenID provider. Its methods are safe for
@@ -53,6 +56,8 @@ type Provider struct {
 	st     *storage
 	srv    *http.Server
 	done   chan struct{}
+
+	tokenDelay time.Duration
 
 	mu         sync.Mutex
 	counts     map[string]int
@@ -82,9 +87,10 @@ func Start(opts Options) (*Provider, error) {
 		return nil, fmt.Errorf("testop: %w", err)
 	}
 	p := &Provider{
-		issuer: "http://" + ln.Addr().String(),
-		counts: map[string]int{},
-		done:   make(chan struct{}),
+		issuer:     "http://" + ln.Addr().String(),
+		counts:     map[string]int{},
+		done:       make(chan struct{}),
+		tokenDelay: opts.TokenDelay,
 	}
 	p.st = newStorage(newClients(p.issuer), opts)
 
@@ -168,6 +174,7 @@ func (p *Provider) Endpoint() oauth2.Endpoint {
 // "authorization_code", "refresh_token", "device_code"), "token" for all
 // token requests, "authorize", "revoke" and "device_authorization".
 // Requests answered by FailNext are counted too: the provider saw them.
+// With Options.TokenDelay, a token request is counted when its delay ends.
 func (p *Provider) Count(kind string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -229,6 +236,13 @@ func (p *Provider) interceptToken(w http.ResponseWriter, r *http.Request) bool {
 	}
 	form, _ := url.ParseQuery(string(body))
 	grant := form.Get("grant_type")
+	if p.tokenDelay > 0 {
+		select {
+		case <-time.After(p.tokenDelay):
+		case <-r.Context().Done():
+			return false
+		}
+	}
 	p.count("token")
 	if grant != "" {
 		p.count(strings.TrimPrefix(grant, "urn:ietf:params:oauth:grant-type:"))
