@@ -24,7 +24,11 @@ func (a *app) startBackground() func(key string) error {
 		if err != nil {
 			return err
 		}
-		return detach.Start(self, append([]string{"refresh-ahead"}, cliargs.GlobalArgs(g)...)...)
+		reap, err := detach.Start(self, append([]string{"refresh-ahead"}, cliargs.GlobalArgs(g)...)...)
+		if err == nil {
+			go reap() // a long-running caller (proxy) leaves no zombie
+		}
+		return err
 	}
 }
 

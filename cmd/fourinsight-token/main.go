@@ -82,7 +82,7 @@ func renewAhead(file store.File, g cliargs.Globals, key string, logf func(string
 	}
 	path, err := findCLI()
 	if err == nil {
-		err = detach.Start(path, append([]string{"refresh-ahead"}, cliargs.GlobalArgs(g)...)...)
+		_, err = detach.Start(path, append([]string{"refresh-ahead"}, cliargs.GlobalArgs(g)...)...) // reaped by init: we exit now
 	}
 	if err != nil {
 		logf("refresh-ahead: cannot start the background refresh: %v", err)

@@ -10,22 +10,14 @@ import "os"
 // Start runs path with args (argv[0] is path) detached: standard streams on
 // the null device, no other descriptor inherited, in a session of its own
 // (Unix; a detached process in a new process group on Windows), with this
-// process's environment and working directory. It does not wait for it; a
-// long-running caller reaps it in the background when it ends.
-func Start(path string, args ...string) error {
+// process's environment and working directory. It does not wait for it: a
+// caller that exits at once leaves it to init; a long-running one calls
+// reap (in a goroutine: it blocks until the program ends).
+func Start(path string, args ...string) (reap func(), err error) {
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer null.Close()
-	closeOnExec()
-	p, err := os.StartProcess(path, append([]string{path}, args...), &os.ProcAttr{
-		Files: []*os.File{null, null, null},
-		Sys:   sysProcAttr(),
-	})
-	if err != nil {
-		return err
-	}
-	go p.Wait() //nolint:errcheck // reaped, not waited for
-	return nil
+	return start(path, append([]string{path}, args...), null)
 }

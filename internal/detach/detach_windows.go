@@ -2,13 +2,21 @@
 
 package detach
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
-func sysProcAttr() *syscall.SysProcAttr {
+func start(path string, argv []string, null *os.File) (func(), error) {
 	const detachedProcess, createNewProcessGroup = 0x00000008, 0x00000200
-	// No console (it can never prompt) and out of the console's Ctrl+C
-	// group. Go passes a child only the handles named in Files.
-	return &syscall.SysProcAttr{CreationFlags: detachedProcess | createNewProcessGroup, HideWindow: true}
+	p, err := os.StartProcess(path, argv, &os.ProcAttr{
+		Files: []*os.File{null, null, null},
+		// No console (it can never prompt) and out of the console's
+		// Ctrl+C group. Go passes a child only the handles named in Files.
+		Sys: &syscall.SysProcAttr{CreationFlags: detachedProcess | createNewProcessGroup, HideWindow: true},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() { p.Wait() }, nil
 }
-
-func closeOnExec() {}
