@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux || darwin
 
 package detach
 
@@ -21,6 +21,11 @@ func TestMain(m *testing.M) {
 	if pidfile := os.Getenv("DETACH_TEST_PIDFILE"); pidfile != "" {
 		if _, err := Start("/bin/sh", "-c", `echo $$ > "$DETACH_TEST_PIDFILE.tmp"; mv "$DETACH_TEST_PIDFILE.tmp" "$DETACH_TEST_PIDFILE"; exec sleep 120`); err != nil {
 			os.Stderr.WriteString(err.Error())
+			os.Exit(1)
+		}
+		// The caller's own fd 3 is as it was, for a program it starts later.
+		if flags, err := fcntl(3, syscall.F_GETFD, 0); err != nil || flags&syscall.FD_CLOEXEC != 0 {
+			os.Stderr.WriteString("fd 3 was left close-on-exec")
 			os.Exit(1)
 		}
 		os.Stdout.WriteString("served\n")

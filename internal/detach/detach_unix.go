@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
 
 package detach
 
@@ -12,7 +12,13 @@ import (
 // waiting for) one more process, which a caller that starts a single
 // program pays in full.
 func start(path string, argv []string, null *os.File) (func(), error) {
-	closeOnExec()
+	// Go opens its own files close-on-exec, but a descriptor this process
+	// inherited without the flag (a shell's `3>&1`, make's jobserver) would
+	// pass to the background program and keep the caller's pipe open. Mark
+	// them for the fork, and unmark them after it, for a caller that hands
+	// them on to a program of its own later (exec).
+	marked := markCloseOnExec()
+	defer unmark(marked)
 	fd := null.Fd()
 	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
 		Env:   os.Environ(),
@@ -34,19 +40,33 @@ func start(path string, argv []string, null *os.File) (func(), error) {
 	}, nil
 }
 
-// maxInherited bounds the descriptors marked close-on-exec where the
-// kernel cannot mark them all at once.
-const maxInherited = 1024
+// markCloseOnExec sets close-on-exec on every open descriptor above stderr
+// that lacks it, and returns them.
+func markCloseOnExec() []int {
+	var marked []int
+	for _, fd := range openDescriptors() {
+		flags, err := fcntl(fd, syscall.F_GETFD, 0)
+		if err == nil && flags&syscall.FD_CLOEXEC == 0 {
+			if _, err := fcntl(fd, syscall.F_SETFD, flags|syscall.FD_CLOEXEC); err == nil {
+				marked = append(marked, fd)
+			}
+		}
+	}
+	return marked
+}
 
-// closeOnExec marks every descriptor above stderr close-on-exec. Go opens
-// its own files that way, but a descriptor this process inherited without
-// the flag (a shell's `3>&1`, make's jobserver) would otherwise pass to the
-// background program and keep the caller's pipe open.
-func closeOnExec() {
-	if closeRangeCloexec() {
-		return
+func unmark(fds []int) {
+	for _, fd := range fds {
+		if flags, err := fcntl(fd, syscall.F_GETFD, 0); err == nil {
+			fcntl(fd, syscall.F_SETFD, flags&^syscall.FD_CLOEXEC)
+		}
 	}
-	for fd := 3; fd < maxInherited; fd++ {
-		syscall.CloseOnExec(fd)
+}
+
+func fcntl(fd, cmd, arg int) (int, error) {
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), uintptr(cmd), uintptr(arg))
+	if errno != 0 {
+		return 0, errno
 	}
+	return int(r), nil
 }

@@ -1,5 +1,0 @@
-//go:build unix && (!linux || mips || mipsle || mips64 || mips64le)
-
-package detach
-
-func closeRangeCloexec() bool { return false }

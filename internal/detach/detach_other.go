@@ -1,0 +1,21 @@
+//go:build !windows && !linux && !darwin && !freebsd && !netbsd && !openbsd && !dragonfly
+
+package detach
+
+import (
+	"os"
+	"syscall"
+)
+
+// start, elsewhere: a new session and null streams; descriptors inherited
+// without close-on-exec are not looked at.
+func start(path string, argv []string, null *os.File) (func(), error) {
+	p, err := os.StartProcess(path, argv, &os.ProcAttr{
+		Files: []*os.File{null, null, null},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() { p.Wait() }, nil
+}
