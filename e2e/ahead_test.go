@@ -99,6 +99,18 @@ func (u *User) backgroundProcesses() []string {
 	return found
 }
 
+// aheadUser is a user whose background refreshes must all have ended when
+// the test does (before its directories are removed): none outlives its work.
+func aheadUser(t *testing.T) *User {
+	u := NewUser(t)
+	t.Cleanup(func() {
+		if runtime.GOOS == "linux" {
+			eventually(t, "a background refresh outlived its work", func() bool { return len(u.backgroundProcesses()) == 0 })
+		}
+	})
+	return u
+}
+
 // The story: a person's session is inside its refresh-ahead window and the
 // provider is slow. The call returns the cached token at once, byte for
 // byte what a plain get prints, with its pipes closed while the refresh is
@@ -106,7 +118,7 @@ func (u *User) backgroundProcesses() []string {
 // says so; and the background process is gone when its work is done.
 func TestRefreshAheadServesAtOnceAndRenewsInTheBackground(t *testing.T) {
 	p := slowProvider(t)
-	u := NewUser(t)
+	u := aheadUser(t)
 	u.PasteProfile(p)
 	mustOK(t, u.RunInput(PastePackage(t, p), "login", "-s", "ws0"))
 	u.quiet()
@@ -170,7 +182,7 @@ func TestRefreshAheadServesAtOnceAndRenewsInTheBackground(t *testing.T) {
 // exactly one request.
 func TestRefreshAheadFiftyCallersOneRefresh(t *testing.T) {
 	p := slowProvider(t)
-	u := NewUser(t)
+	u := aheadUser(t)
 	u.PasteProfile(p)
 	mustOK(t, u.RunInput(PastePackage(t, p), "login", "-s", "ws0"))
 	u.intoWindow("ws0")
@@ -205,7 +217,7 @@ func TestRefreshAheadFiftyCallersOneRefresh(t *testing.T) {
 // do not start one refresh after another.
 func TestRefreshAheadOutageKeepsTheToken(t *testing.T) {
 	p := StartProvider(t, testop.Options{AccessTokenLifetime: 6 * time.Minute})
-	u := NewUser(t)
+	u := aheadUser(t)
 	u.ServiceAccount(p) // renewed with client credentials: no refresh token
 	tok := mustOK(t, u.Run("-s", "svc"))
 	u.intoWindow("svc")
@@ -243,7 +255,7 @@ func TestRefreshAheadOutageKeepsTheToken(t *testing.T) {
 // browser, no prompt.
 func TestRefreshAheadRefusedRefreshTokenIsDropped(t *testing.T) {
 	p := StartProvider(t, testop.Options{AccessTokenLifetime: 6 * time.Minute})
-	u := NewUser(t)
+	u := aheadUser(t)
 	u.PasteProfile(p)
 	mustOK(t, u.RunInput(PastePackage(t, p), "login", "-s", "ws0"))
 	u.intoWindow("ws0")
@@ -276,7 +288,7 @@ func TestRefreshAheadRefusedRefreshTokenIsDropped(t *testing.T) {
 // same window: its last third, here of an hour's token capped at 10 minutes.
 func TestRefreshAheadPythonEntry(t *testing.T) {
 	p := StartProvider(t, testop.Options{AccessTokenLifetime: 6 * time.Minute})
-	u := NewUser(t)
+	u := aheadUser(t)
 	u.PasteProfile(p)
 	tok := exchangePackage(t, p, PastePackage(t, p))
 	secrets.Secret(tok.AccessToken)
@@ -306,7 +318,7 @@ func TestRefreshAheadPythonEntry(t *testing.T) {
 // --no-store; a window as long as the lifetime renews at once.
 func TestRefreshAheadSettings(t *testing.T) {
 	p := StartProvider(t, testop.Options{AccessTokenLifetime: 6 * time.Minute})
-	u := NewUser(t)
+	u := aheadUser(t)
 	u.ServiceAccount(p)
 	tok := mustOK(t, u.Run("-s", "svc"))
 	u.intoWindow("svc")
@@ -347,7 +359,7 @@ func TestRefreshAheadSettings(t *testing.T) {
 func TestRefreshAheadKeyringStore(t *testing.T) {
 	keyringHelper(t)
 	p := StartProvider(t, testop.Options{AccessTokenLifetime: 6 * time.Minute})
-	u := NewUser(t)
+	u := aheadUser(t)
 	u.PasteProfile(p)
 	u.Setenv("FOURINSIGHT_STORE=keyring", "FOURINSIGHT_KEYRING_BACKEND=file", "FOURINSIGHT_KEYRING_PASSWORD=refresh ahead test password")
 	secrets.Secret("refresh ahead test password")
