@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/broker"
@@ -38,6 +40,9 @@ func (a *app) startBackground() func(key string) error {
 // watchdog ends the process should anything else hang.
 func (a *app) refreshAhead(ctx context.Context) error {
 	a.cli.NonInteractive = true
+	// In a process group of its own it gets no Ctrl-C; nor should the
+	// terminal closing stop it halfway.
+	signal.Ignore(syscall.SIGHUP)
 	b, key, err := a.setup()
 	if err != nil {
 		return err

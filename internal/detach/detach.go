@@ -8,8 +8,8 @@ package detach
 import "os"
 
 // Start runs path with args (argv[0] is path) detached: standard streams on
-// the null device, no other descriptor inherited, in a session of its own
-// (Unix; a detached process in a new process group on Windows), with this
+// the null device, no other descriptor inherited, in a process group of its
+// own (Unix; a detached process in a new process group on Windows), with this
 // process's environment and working directory. It does not wait for it: a
 // caller that exits at once leaves it to init; a long-running one calls
 // reap (in a goroutine: it blocks until the program ends).

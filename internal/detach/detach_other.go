@@ -7,12 +7,12 @@ import (
 	"syscall"
 )
 
-// start, elsewhere: a new session and null streams; descriptors inherited
-// without close-on-exec are not looked at.
+// start, elsewhere: a process group of its own and null streams;
+// descriptors inherited without close-on-exec are not looked at.
 func start(path string, argv []string, null *os.File) (func(), error) {
 	p, err := os.StartProcess(path, argv, &os.ProcAttr{
 		Files: []*os.File{null, null, null},
-		Sys:   &syscall.SysProcAttr{Setsid: true},
+		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	})
 	if err != nil {
 		return nil, err
