@@ -9,6 +9,7 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -54,6 +55,12 @@ type Broker struct {
 	HTTP             flows.HTTPOptions
 	Stderr           io.Writer // notices and warnings; never secrets
 	Logf             flows.Logf
+	// Replace: -f was given, so a sign-in replaces a session made with
+	// other settings instead of refusing it.
+	Replace bool
+
+	chosen  *Settings // Settings as resolved for this call; Settings is what is in use
+	adopted bool      // Settings are a session's recorded ones
 
 	httpOnce   sync.Once
 	httpClient *http.Client
@@ -85,7 +92,7 @@ func (b *Broker) Cached(key string) (*store.Entry, error) {
 	if err != nil || e == nil {
 		return nil, err
 	}
-	if err := b.checkOwner(key, e); err != nil {
+	if err := b.use(key, e); err != nil {
 		return nil, err
 	}
 	if left := time.Until(e.ExpiresAt); e.ValidFor(b.MinValid, time.Now()) {
@@ -122,10 +129,13 @@ func (b *Broker) Token(ctx context.Context, key string, force bool) (*store.Entr
 	if err != nil {
 		return nil, err
 	}
-	if e != nil {
-		if err := b.checkOwner(key, e); err != nil {
+	if err := b.use(key, e); err != nil {
+		if !b.Replace || !errors.Is(err, ErrMismatch) {
 			return nil, err
 		}
+		b.logf("cache: replacing session %s, made with other settings (-f)", name(key))
+		e = nil
+		b.use(key, nil) //nolint:errcheck // no entry, no error
 	}
 	if !force && e.ValidFor(b.MinValid, time.Now()) {
 		b.logf("cache: session %s was renewed by another process while we waited", name(key))
@@ -140,7 +150,7 @@ func (b *Broker) Token(ctx context.Context, key string, force bool) (*store.Entr
 			return nil, err
 		}
 		b.warn("the provider no longer accepts the refresh token of session %s; signing in again", name(key))
-		e.RefreshToken = ""
+		e.ForgetRefreshToken()
 		if err := b.Store.Save(key, e); err != nil {
 			return nil, err
 		}
@@ -184,13 +194,38 @@ func (b *Broker) load(key string) (*store.Entry, error) {
 	return nil, err
 }
 
-// checkOwner refuses an entry this tool made for another provider or client.
-func (b *Broker) checkOwner(key string, e *store.Entry) error {
-	return b.Settings.CheckOwner(key, e)
+// use sets the settings to use the session's entry with (nil: no entry):
+// the call's own, or the ones the session recorded when the call chose no
+// provider; an entry made for another provider or client than the one
+// chosen is refused (see Settings.ForEntry).
+func (b *Broker) use(key string, e *store.Entry) error {
+	if b.chosen == nil {
+		c := b.Settings
+		b.chosen = &c
+	}
+	s, adopted := *b.chosen, false
+	if e != nil {
+		var err error
+		if s, adopted, err = b.chosen.ForEntry(key, e); err != nil {
+			return err
+		}
+	}
+	if adopted && !b.adopted {
+		id := s.Identity()
+		b.logf("cache: session %s was made at %s as client %s and no provider was chosen; using its recorded settings", name(key), id.Provider, id.ClientID)
+	}
+	if adopted || b.adopted {
+		b.endpoints = nil // discovered for other settings
+	}
+	b.Settings, b.adopted = s, adopted
+	return nil
 }
 
 // refresh trades the entry's refresh token at the endpoint that issued it.
 func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*store.Entry, error) {
+	if err := b.Settings.CheckSecret(key); err != nil {
+		return nil, err
+	}
 	ctx, err := b.withHTTP(ctx)
 	if err != nil {
 		return nil, err
@@ -225,15 +260,9 @@ func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*stor
 func (b *Broker) save(key string, prev *store.Entry, tok *oauth2.Token, flow, tokenURL string) (*store.Entry, error) {
 	e := merge(prev, tok)
 	e.TokenURL = tokenURL
-	id := b.Settings.Identity()
-	e.Meta = &store.Meta{
-		Provider: id.Provider,
-		ClientID: id.ClientID,
-		Flow:     flow,
-		Subject:  subjectOf(e),
-		Profile:  b.Settings.Profile.Name,
-		Updated:  time.Now().UTC().Truncate(time.Second),
-	}
+	e.Meta = b.record(flow, tokenURL)
+	e.Meta.Subject = subjectOf(e)
+	e.Bind()
 	if b.Store == nil {
 		return e, nil
 	}
@@ -242,6 +271,27 @@ func (b *Broker) save(key string, prev *store.Entry, tok *oauth2.Token, flow, to
 	}
 	b.logf("cache: saved session %s, valid until %s", name(key), e.ExpiresAt.Format(time.RFC3339))
 	return e, nil
+}
+
+// record is what an entry keeps about the settings that made it: enough
+// to use it again without them, never a secret.
+func (b *Broker) record(flow, tokenURL string) *store.Meta {
+	s := b.Settings
+	p := s.Profile
+	id := s.Identity()
+	m := &store.Meta{
+		Provider: id.Provider, ClientID: id.ClientID, Flow: flow, Profile: p.Name,
+		Updated: time.Now().UTC().Truncate(time.Second),
+		Issuer:  p.Issuer, AuthURL: p.AuthURL, TokenURL: first(p.TokenURL, tokenURL), DeviceAuthURL: p.DeviceAuthURL,
+		RevocationURL: p.RevocationURL, SignInURL: p.SignInURL, APIBase: p.APIBase,
+		Scopes: b.scopes(!s.ClientFlow()), TrustHosts: slices.Clone(p.TrustHosts),
+		Confidential: s.ClientSecret != "",
+	}
+	if s.ClientFlow() {
+		// The service token URL is where a service account signs in again.
+		m.TokenURL = first(p.ServiceTokenURL, p.TokenURL, tokenURL)
+	}
+	return m
 }
 
 // withHTTP puts the provider HTTP client in ctx for x/oauth2, building it on

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
@@ -88,8 +89,24 @@ func (b *Broker) Logout(ctx context.Context, key string) (found bool, err error)
 }
 
 func (b *Broker) revoke(ctx context.Context, key string, e *store.Entry) {
-	if e.Meta != nil && b.checkOwner(key, e) != nil {
-		b.logf("logout: session %s was made with other settings; not revoking", name(key))
+	if err := b.use(key, e); err != nil {
+		// Settings chosen for another provider: the session is still
+		// revoked as it records, though without this call's secret, which
+		// belongs to the other client.
+		s := *b.chosen
+		s.ClientSecret, s.SecretGiven, s.Chosen = "", false, profile.Choice{}
+		if !errors.Is(err, ErrMismatch) || !e.Bound() {
+			b.logf("logout: session %s: %v; not revoking", name(key), err)
+			return
+		}
+		if b.Settings, err = s.Recorded(e.Meta); err != nil {
+			b.logf("logout: session %s was made with other settings that cannot be used (%v); not revoking", name(key), err)
+			return
+		}
+		b.endpoints, b.adopted = nil, true
+	}
+	if err := b.Settings.CheckSecret(key); err != nil {
+		b.warn("could not revoke the refresh token of session %s (%v); it is forgotten here only", name(key), err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*b.HTTP.Timeout+time.Second)

@@ -49,18 +49,7 @@ func (b *Broker) userFlow() bool { return !b.Settings.ClientFlow() }
 func (b *Broker) oauthConfig(ctx context.Context, user bool) (*oauth2.Config, error) {
 	s := b.Settings
 	p := s.Profile
-	cfg := &oauth2.Config{ClientID: p.ClientID, ClientSecret: s.ClientSecret, RedirectURL: p.RedirectURL}
-	switch {
-	case user && p.Issuer != "":
-		cfg.Scopes = []string{"openid", "offline_access"}
-	case !user:
-		cfg.Scopes = slices.Clone(p.ServiceScopes)
-	}
-	for _, sc := range p.Scopes {
-		if !slices.Contains(cfg.Scopes, sc) {
-			cfg.Scopes = append(cfg.Scopes, sc)
-		}
-	}
+	cfg := &oauth2.Config{ClientID: p.ClientID, ClientSecret: s.ClientSecret, RedirectURL: p.RedirectURL, Scopes: b.scopes(user)}
 	// A secret goes in the Authorization header, as the Python client sends
 	// it; a public client names itself in the form.
 	cfg.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
@@ -68,6 +57,25 @@ func (b *Broker) oauthConfig(ctx context.Context, user bool) (*oauth2.Config, er
 		cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams
 	}
 	return cfg, nil
+}
+
+// scopes are the scopes a user (or else service account) sign-in asks for:
+// the flow's base scopes and the profile's.
+func (b *Broker) scopes(user bool) []string {
+	p := b.Settings.Profile
+	var scopes []string
+	switch {
+	case user && p.Issuer != "":
+		scopes = []string{"openid", "offline_access"}
+	case !user:
+		scopes = slices.Clone(p.ServiceScopes)
+	}
+	for _, sc := range p.Scopes {
+		if !slices.Contains(scopes, sc) {
+			scopes = append(scopes, sc)
+		}
+	}
+	return scopes
 }
 
 // resolveEndpoints fills the provider's URLs: explicit ones win, the rest

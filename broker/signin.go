@@ -33,6 +33,9 @@ type Interaction struct {
 
 // signIn runs the settings' flow and saves what it got over prev.
 func (b *Broker) signIn(ctx context.Context, key string, prev *store.Entry) (*store.Entry, error) {
+	if err := b.Settings.CheckSecret(key); err != nil {
+		return nil, err
+	}
 	ctx, err := b.withHTTP(ctx)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"golang.org/x/oauth2"
 )
 
@@ -69,20 +70,7 @@ func (p Package) CheckTrusted(trusted []string) error {
 }
 
 // HostTrusted matches host against host names and "*.domain" patterns.
-func HostTrusted(host string, trusted []string) bool {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	for _, t := range trusted {
-		t = strings.ToLower(strings.TrimSpace(t))
-		if domain, ok := strings.CutPrefix(t, "*."); ok {
-			if strings.HasSuffix(host, "."+domain) {
-				return true
-			}
-		} else if t != "" && host == t {
-			return true
-		}
-	}
-	return false
-}
+func HostTrusted(host string, trusted []string) bool { return urls.HostTrusted(host, trusted) }
 
 // ExchangePackage trades the pasted code at the pasted endpoint, with the
 // profile's client id and secret (the Python client's UserSession).

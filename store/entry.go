@@ -23,8 +23,10 @@ import (
 // Python client.
 const Namespace = "fourinsight_token"
 
-// Meta is what fourinsight-token records about how an entry was made, so that
-// a session made for one provider or client is never silently used for another.
+// Meta is what fourinsight-token records about how an entry was made: who
+// made it, so that a session made for one provider or client is never
+// silently used for another, and everything but a secret needed to use it
+// again (refresh, sign in again, revoke) when no provider is chosen.
 type Meta struct {
 	Provider string    `json:"provider,omitempty"` // issuer, sign-in page or token URL the settings named
 	ClientID string    `json:"client_id,omitempty"`
@@ -32,6 +34,26 @@ type Meta struct {
 	Subject  string    `json:"subject,omitempty"`
 	Profile  string    `json:"profile,omitempty"`
 	Updated  time.Time `json:"updated,omitempty"`
+
+	// The provider settings the session was made with. Entries recorded
+	// before these were kept have none, and are not reused for them.
+	Issuer        string   `json:"issuer,omitempty"`
+	AuthURL       string   `json:"auth_url,omitempty"`
+	TokenURL      string   `json:"token_url,omitempty"`
+	DeviceAuthURL string   `json:"device_auth_url,omitempty"`
+	RevocationURL string   `json:"revocation_url,omitempty"`
+	SignInURL     string   `json:"signin_url,omitempty"`
+	Scopes        []string `json:"scopes,omitempty"`
+	TrustHosts    []string `json:"trust_hosts,omitempty"`
+	APIBase       string   `json:"api_base,omitempty"`
+	// Confidential: the client sent a secret (which is never recorded).
+	Confidential bool `json:"confidential,omitempty"`
+	// RefreshTokenSHA256 binds the record to the tokens it describes: the
+	// fingerprint of the refresh token when it was written ("none" without
+	// one). Another program that signs in again under the same file (the
+	// Python client keeps our key when it rewrites an entry) leaves it
+	// describing tokens that are gone. Empty in records older than binding.
+	RefreshTokenSHA256 string `json:"refresh_token_sha256,omitempty"`
 }
 
 // Entry is one session's cached token. The zero ExpiresAt means the expiry is

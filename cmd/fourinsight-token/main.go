@@ -52,7 +52,12 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 	}
 	file := store.File{Dir: r.Dir, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
 	e, err := file.Load(r.Key)
-	if err != nil || r.Settings.CheckOwner(r.Key, e) != nil || !e.ValidFor(r.MinValid, time.Now()) {
+	if err != nil || !e.ValidFor(r.MinValid, time.Now()) {
+		return 0, false
+	}
+	// A session made with other settings is served when no provider was
+	// chosen, as with the settings it recorded; refused otherwise.
+	if _, _, err := r.Settings.ForEntry(r.Key, e); err != nil {
 		return 0, false
 	}
 	if g.Verbose {

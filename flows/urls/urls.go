@@ -30,6 +30,29 @@ func Check(raw string) error {
 	return fmt.Errorf("%s must use https (plain http is allowed only for localhost)", raw)
 }
 
+// HostTrusted matches host against host names and "*.domain" patterns (for
+// subdomains only).
+func HostTrusted(host string, trusted []string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, t := range trusted {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if domain, ok := strings.CutPrefix(t, "*."); ok {
+			if strings.HasSuffix(host, "."+domain) {
+				return true
+			}
+		} else if t != "" && host == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Trusted reports whether the URL's host is one of trusted (see HostTrusted).
+func Trusted(raw string, trusted []string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && HostTrusted(u.Hostname(), trusted)
+}
+
 // IsLoopback reports whether host names this machine.
 func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {

@@ -67,19 +67,24 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	// none of 4insight's URLs, clients or trusted hosts apply to it.
 	if p.Name == profile.DefaultProfile && g.Profile == "" && cfg.DefaultProfile == "" &&
 		(g.Issuer != "" || g.AuthURL != "" || g.TokenURL != "") {
-		p = profile.Profile{Name: "custom"}
+		p = profile.Profile{Name: profile.CustomProfile}
 	}
 	p = profile.Overlay(p, flagged)
 	p.Scopes = append(p.Scopes, SplitAll(g.Scope)...)
 	p.TrustHosts = append(p.TrustHosts, SplitAll(g.TrustHost)...)
 
-	r.Settings = profile.Settings{Profile: p, ClientSecret: p.PublicClientSecret}
+	r.Settings = profile.Settings{Profile: p, ClientSecret: p.PublicClientSecret, Chosen: profile.Choice{
+		Profile: first(g.Profile, cfg.DefaultProfile),
+		Issuer:  g.Issuer, AuthURL: g.AuthURL, TokenURL: g.TokenURL, DeviceAuthURL: g.DeviceAuthURL, ClientID: g.ClientID,
+		Flow: g.Flow,
+	}}
 	secret, supplied, err := clientSecret(g, p, stdin)
 	if err != nil {
 		return r, err
 	}
 	if supplied {
 		r.Settings.ClientSecret, r.Settings.SecretSupplied = secret, true
+		r.Settings.SecretGiven = g.ClientSecretFile != "" || os.Getenv("FOURINSIGHT_CLIENT_SECRET") != ""
 	}
 	if err := r.Settings.Validate(); err != nil {
 		return r, err
@@ -138,6 +143,13 @@ func clientSecret(g Globals, p profile.Profile, stdin io.Reader) (string, bool, 
 		return p.ClientSecret, true, nil
 	}
 	return "", false, nil
+}
+
+func first(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func orDefault(d profile.Duration, def time.Duration) time.Duration {
