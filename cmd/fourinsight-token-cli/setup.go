@@ -31,6 +31,7 @@ func (a *app) setup() (*broker.Broker, string, error) {
 		RetrySignInAfter: r.RetrySignInAfter,
 		HTTP:             flows.HTTPOptions{Timeout: r.Timeout, CAFile: r.Settings.Profile.CAFile},
 		Stderr:           a.stderr,
+		Replace:          g.Force,
 	}
 	if b.RetrySignInAfter == 0 {
 		b.RetrySignInAfter = broker.DefaultRetrySignInAfter
