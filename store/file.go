@@ -176,8 +176,11 @@ func (f File) checkDir() error {
 }
 
 // checkMode applies the permission rules to one file or directory: writable
-// by group or others, or owned by another user, is refused; readable by them
-// (the Python client writes with the default umask) is tightened to want.
+// by others, or owned by another user, is refused; readable by them (the
+// Python client writes with the default umask) is tightened to want, and so
+// is writable by the owner's own private group (the Python client under
+// Debian's umask 002), which no one else is in. Writable by a group with
+// other members is refused.
 func (f File) checkMode(path string, info fs.FileInfo, want fs.FileMode, chmod func(fs.FileMode) error) error {
 	if !permissionsApply {
 		return nil
@@ -186,14 +189,18 @@ func (f File) checkMode(path string, info fs.FileInfo, want fs.FileMode, chmod f
 		return fmt.Errorf("%w: %s belongs to another user; remove it or use --cache-dir with a directory of your own", ErrUnsafe, path)
 	}
 	perm := info.Mode().Perm()
-	if perm&0o022 != 0 {
+	if perm&0o002 != 0 || perm&0o020 != 0 && !privateGroup(info) {
 		return fmt.Errorf("%w: %s is writable by other users (mode %04o); run: chmod %04o %s", ErrUnsafe, path, perm, want, path)
 	}
 	if perm&0o077 != 0 {
 		if err := chmod(want); err != nil {
 			return fmt.Errorf("%w: %s is readable by other users and could not be tightened: %v", ErrUnsafe, path, err)
 		}
-		f.notice("fourinsight-token: %s was readable by other users; tightened to %04o", path, want)
+		if perm&0o020 != 0 {
+			f.notice("fourinsight-token: %s was writable by your own group (umask 002); tightened to %04o", path, want)
+		} else {
+			f.notice("fourinsight-token: %s was readable by other users; tightened to %04o", path, want)
+		}
 	}
 	return nil
 }

@@ -31,3 +31,5 @@ func isSymlinkErr(err error) bool { return err == errSymlink }
 func ownedByMe(fs.FileInfo) bool { return true }
 
 func syncDir(string) {}
+
+func privateGroup(fs.FileInfo) bool { return false }
