@@ -59,8 +59,9 @@ type Broker struct {
 	// other settings instead of refusing it.
 	Replace bool
 
-	chosen  *Settings // Settings as resolved for this call; Settings is what is in use
-	adopted bool      // Settings are a session's recorded ones
+	chosen  *Settings       // Settings as resolved for this call; Settings is what is in use
+	adopted bool            // Settings are a session's recorded ones
+	warned  map[string]bool // sessions whose corrupt entry was reported
 
 	httpOnce   sync.Once
 	httpClient *http.Client
@@ -188,7 +189,13 @@ func (b *Broker) load(key string) (*store.Entry, error) {
 		b.logf("cache: session %s has no entry", name(key))
 		return nil, nil
 	case errors.Is(err, store.ErrCorrupt):
-		b.warn("ignoring the cached session %s: %v; it will be replaced at the next sign-in", name(key), err)
+		if !b.warned[key] { // once per call, though read again under the lock
+			b.warn("ignoring the cached session %s: %v; it will be replaced at the next sign-in", name(key), err)
+			if b.warned == nil {
+				b.warned = map[string]bool{}
+			}
+			b.warned[key] = true
+		}
 		return nil, nil
 	}
 	return nil, err

@@ -14,6 +14,7 @@ import (
 type (
 	Profile  = profile.Profile
 	Settings = profile.Settings
+	Choice   = profile.Choice
 	Config   = profile.Config
 	Duration = profile.Duration
 )

@@ -106,6 +106,16 @@ func (e *Entry) ValidFor(d time.Duration, now time.Time) bool {
 // ErrCorrupt is returned for cache content that is not a JSON object.
 var ErrCorrupt = errors.New("cache entry is not valid JSON")
 
+// errTorn is ErrCorrupt for content that may be cut short: empty, or not
+// JSON. The Python client rewrites a file in place (truncate, then write),
+// so a read can land in the middle of that; File.Load reads it again.
+var errTorn error = tornError{}
+
+type tornError struct{}
+
+func (tornError) Error() string { return ErrCorrupt.Error() }
+func (tornError) Unwrap() error { return ErrCorrupt }
+
 // wire is the part of the entry the fast path needs, decoded in one pass.
 type wire struct {
 	AccessToken  string          `json:"access_token"`
@@ -124,14 +134,18 @@ type wire struct {
 // It is one pass over the data: the fields it does not manage are kept as
 // the data, and split into a map only if the entry is written back.
 func Decode(data []byte) (*Entry, error) {
-	if i := bytes.IndexFunc(data, func(r rune) bool { return r != ' ' && r != '\t' && r != '\n' && r != '\r' }); i < 0 || data[i] != '{' {
-		return nil, ErrCorrupt // empty, or JSON that is not an object
+	i := bytes.IndexFunc(data, func(r rune) bool { return r != ' ' && r != '\t' && r != '\n' && r != '\r' })
+	if i < 0 {
+		return nil, errTorn // empty
+	}
+	if data[i] != '{' {
+		return nil, ErrCorrupt // JSON that is not an object
 	}
 	var w wire
 	if err := json.Unmarshal(data, &w); err != nil {
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
-			return nil, ErrCorrupt // torn or not JSON
+			return nil, errTorn // cut short, or not JSON
 		}
 		return nil, fmt.Errorf("%w: %s", ErrCorrupt, fieldOf(err))
 	}

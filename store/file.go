@@ -102,23 +102,38 @@ func (f File) notice(format string, args ...any) {
 // Load reads the session's entry: one open and one read, no lock. A missing
 // entry is ErrNotFound, or ErrOtherStore when the keyring store keeps the
 // session (one more stat, only when there is no file); content that is not
-// JSON is ErrCorrupt.
+// JSON is ErrCorrupt. Content that is empty or cut short is read again a
+// few times within TornWait first: the Python client rewrites a file in
+// place, and a read may land between its truncate and its write.
 func (f File) Load(key string) (*Entry, error) {
-	data, err := f.read(key)
-	if errors.Is(err, ErrNotFound) {
-		if err := keyringMarked(f.Dir, key); err != nil {
+	deadline := time.Time{}
+	for {
+		data, err := f.read(key)
+		if errors.Is(err, ErrNotFound) {
+			if err := keyringMarked(f.Dir, key); err != nil {
+				return nil, err
+			}
+		}
+		if err != nil {
 			return nil, err
 		}
+		e, err := Decode(data)
+		if err == nil {
+			return e, nil
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(TornWait)
+		}
+		if !errors.Is(err, errTorn) || time.Now().After(deadline) {
+			return nil, fmt.Errorf("%s: %w", f.Path(key), err)
+		}
+		time.Sleep(TornWait / 10)
 	}
-	if err != nil {
-		return nil, err
-	}
-	e, err := Decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.Path(key), err)
-	}
-	return e, nil
 }
+
+// TornWait is how long Load keeps reading an entry that is empty or cut
+// short before it reports it as corrupt.
+const TornWait = 100 * time.Millisecond
 
 func (f File) read(key string) ([]byte, error) {
 	if err := CheckKey(key); err != nil {

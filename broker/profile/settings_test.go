@@ -57,7 +57,12 @@ func TestForEntry(t *testing.T) {
 				return &store.Entry{AccessToken: "at", Meta: &store.Meta{Provider: "https://idp.example", ClientID: "native"}}
 			}},
 		{name: "a recorded issuer over plain http", s: builtin(Choice{}), errIs: ErrConfig, errHas: []string{"https"},
-			entry: func() *store.Entry { e := webSession(); e.Meta.Issuer = "http://idp.example"; e.Meta.Provider = e.Meta.Issuer; return e }},
+			entry: func() *store.Entry {
+				e := webSession()
+				e.Meta.Issuer = "http://idp.example"
+				e.Meta.Provider = e.Meta.Issuer
+				return e
+			}},
 		{name: "a token_url the record does not trust", s: builtin(Choice{}), errIs: ErrConfig, errHas: []string{"evil.example", "login -f -s web"},
 			entry: func() *store.Entry { e := webSession(); e.TokenURL = "https://evil.example/token"; return e }},
 	}

@@ -1,0 +1,117 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/flows"
+	"github.com/fourinsight-token/fourinsight-token/internal/testop"
+	"github.com/fourinsight-token/fourinsight-token/store"
+)
+
+func testBroker(f store.File, s Settings, stderr *bytes.Buffer) *Broker {
+	return &Broker{
+		Settings: s, Store: f, Locks: f, Stderr: stderr,
+		MinValid: time.Minute, LockTimeout: 5 * time.Second, LoginTimeout: 10 * time.Second,
+		HTTP: flows.HTTPOptions{Timeout: 5 * time.Second},
+	}
+}
+
+// A service account's session made with --issuer, --client-id and a secret
+// is renewed by a later call that names no provider (only the secret,
+// which is never recorded), and refused with advice by one that names
+// another client.
+func TestSessionRecordsHowItWasMade(t *testing.T) {
+	p, err := testop.Start(testop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	f := store.File{Dir: t.TempDir()}
+	ctx := context.Background()
+	var stderr bytes.Buffer
+
+	made := Settings{
+		Profile:      Profile{Name: profileCustom, Issuer: p.Issuer(), ClientID: testop.ServiceClientID, Scopes: []string{"api"}},
+		ClientSecret: testop.ServiceClientSecret, SecretSupplied: true, SecretGiven: true,
+		Chosen: profileChoice(p.Issuer(), testop.ServiceClientID),
+	}
+	if _, err := testBroker(f, made, &stderr).Token(ctx, "svc", false); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(f.Path("svc"))
+	if bytes.Contains(raw, []byte(testop.ServiceClientSecret)) {
+		t.Fatal("the client secret was recorded")
+	}
+	e, _ := f.Load("svc")
+	m := e.Meta
+	if m == nil || m.Issuer != p.Issuer() || m.ClientID != testop.ServiceClientID || m.Flow != FlowClient || !m.Confidential ||
+		m.TokenURL != p.TokenURL() || strings.Join(m.Scopes, " ") != "api" || m.RefreshTokenSHA256 == "" {
+		t.Fatalf("record = %+v", m)
+	}
+
+	// Later: no provider named, the secret given; the token has expired.
+	e.ExpiresAt = time.Now().Add(-time.Minute)
+	f.Save("svc", e)
+	plain := Settings{Profile: Builtin4insight(), ClientSecret: testop.ServiceClientSecret, SecretSupplied: true, SecretGiven: true}
+	before := p.Count("client_credentials")
+	got, err := testBroker(f, plain, &stderr).Token(ctx, "svc", false)
+	if err != nil || !got.ValidFor(time.Minute, time.Now()) {
+		t.Fatalf("renewing without provider flags: %v", err)
+	}
+	if p.Count("client_credentials") != before+1 {
+		t.Fatal("not renewed at the recorded provider")
+	}
+	if got.Meta.ClientID != testop.ServiceClientID || got.Meta.Issuer != p.Issuer() {
+		t.Fatalf("the renewed session records %+v", got.Meta)
+	}
+
+	// Another client named explicitly: refused, saying how to use it.
+	other := plain
+	other.Profile.ClientID, other.Chosen = "someone-else", profileChoice("", "someone-else")
+	_, err = testBroker(f, other, &stderr).Token(ctx, "svc", false)
+	if !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "--issuer "+p.Issuer()+" --client-id "+testop.ServiceClientID) {
+		t.Fatalf("contradicting client: %v", err)
+	}
+	// A sign-in at another provider refuses to replace it, unless -f.
+	p2, err := testop.Start(testop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	elsewhere := made
+	elsewhere.Profile.Issuer, elsewhere.Chosen = p2.Issuer(), profileChoice(p2.Issuer(), testop.ServiceClientID)
+	b := testBroker(f, elsewhere, &stderr)
+	if _, err := b.Token(ctx, "svc", true); !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "login -f -s svc") {
+		t.Fatalf("login over another provider's session without -f: %v", err)
+	}
+	b.Replace = true
+	if got, err := b.Token(ctx, "svc", true); err != nil || got.Meta.Issuer != p2.Issuer() {
+		t.Fatalf("login -f over another provider's session: %v", err)
+	}
+}
+
+// A torn entry is read again for a moment, then reported once per call,
+// though the broker reads it both before and after taking the lock.
+func TestCorruptEntryWarnsOnce(t *testing.T) {
+	f := store.File{Dir: t.TempDir()}
+	os.WriteFile(f.Path("ws"), []byte(`{"access_token":"a`), 0o600)
+	var stderr bytes.Buffer
+	b := testBroker(f, Settings{Profile: Builtin4insight()}, &stderr)
+	_, err := b.Token(context.Background(), "ws", false)
+	if !errors.Is(err, ErrSignInRequired) {
+		t.Fatalf("Token = %v", err)
+	}
+	if n := strings.Count(stderr.String(), "ignoring the cached session ws"); n != 1 {
+		t.Fatalf("warned %d times:\n%s", n, stderr.String())
+	}
+}
+
+const profileCustom = "custom"
+
+func profileChoice(issuer, clientID string) Choice { return Choice{Issuer: issuer, ClientID: clientID} }
