@@ -115,3 +115,48 @@ func TestCorruptEntryWarnsOnce(t *testing.T) {
 const profileCustom = "custom"
 
 func profileChoice(issuer, clientID string) Choice { return Choice{Issuer: issuer, ClientID: clientID} }
+
+// status lists every entry in the cache directory: the Python client's
+// (also one it rewrote over a session of ours) with its flow shown as the
+// Python client's, and files no session key can name, marked unusable.
+func TestSessionsListsEveryEntry(t *testing.T) {
+	f := store.File{Dir: t.TempDir()}
+	exp := time.Now().Add(time.Hour)
+	f.Save("ours", bound(&store.Entry{AccessToken: "a", RefreshToken: "r1", ExpiresAt: exp, Meta: &store.Meta{Flow: FlowBrowser, ClientID: "c", Provider: "https://idp.example"}}))
+	rewritten := bound(&store.Entry{AccessToken: "a", RefreshToken: "r1", ExpiresAt: exp, Meta: &store.Meta{Flow: FlowBrowser, ClientID: "c"}})
+	rewritten.RefreshToken = "python-signed-in-again"
+	f.Save("rewritten", rewritten)
+	os.WriteFile(f.Path("py"), []byte(`{"access_token":"a","refresh_token":"r","expires_at":2000000000}`), 0o600)
+	os.WriteFile(f.Path("my notebook"), []byte(`{"access_token":"a"}`), 0o600)
+	os.Mkdir(f.Path("dir"), 0o700)
+
+	infos, err := (&Broker{Store: f}).Sessions(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]SessionInfo{}
+	for _, i := range infos {
+		got[i.Session] = i
+	}
+	for key, want := range map[string]struct {
+		flow, by string
+		unusable bool
+	}{
+		"ours": {FlowBrowser, "fourinsight-token", false}, "rewritten": {FlowPython, "python", false}, "py": {FlowPython, "python", false},
+		"my notebook": {"", "", true}, "dir": {"", "", true},
+	} {
+		i, ok := got[key]
+		if !ok {
+			t.Errorf("session %q not listed: %+v", key, infos)
+			continue
+		}
+		if i.Flow != want.flow || i.WrittenBy != want.by || i.Unusable != want.unusable || (want.unusable && i.Problem == "") {
+			t.Errorf("session %q: %+v", key, i)
+		}
+	}
+	if len(infos) != 5 {
+		t.Errorf("%d sessions listed, want 5: %+v", len(infos), infos)
+	}
+}
+
+func bound(e *store.Entry) *store.Entry { e.Bind(); return e }

@@ -136,6 +136,8 @@ func (a *app) status() error {
 	for _, s := range infos {
 		expires := "-"
 		switch {
+		case s.Unusable:
+			expires = "unusable: " + s.Problem
 		case s.Problem != "":
 			expires = "unreadable: " + s.Problem
 		case !s.ExpiresAt.IsZero():
