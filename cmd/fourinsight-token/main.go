@@ -57,8 +57,14 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 	}
 	// A session made with other settings is served when no provider was
 	// chosen, as with the settings it recorded; refused otherwise.
-	if _, _, err := r.Settings.ForEntry(r.Key, e); err != nil {
+	use, adopted, err := r.Settings.ForEntry(r.Key, e)
+	if err != nil {
 		return 0, false
+	}
+	if g.Verbose && adopted {
+		id := use.Identity()
+		fmt.Fprintf(stderr, "fourinsight-token: debug: cache: session %s was made at %s as client %s and no provider was chosen; using its recorded settings\n",
+			profile.SessionName(r.Key), id.Provider, id.ClientID)
 	}
 	if g.Verbose {
 		fmt.Fprintf(stderr, "fourinsight-token: debug: cache: session %s valid for %s more; serving it\n",
