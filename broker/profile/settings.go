@@ -46,8 +46,9 @@ type Settings struct {
 // provider, as opposed to the built-in defaults.
 type Choice struct {
 	// Profile is the profile named by --profile, FOURINSIGHT_PROFILE or the
-	// config file's default_profile.
+	// config file's default_profile (then ByConfig is true).
 	Profile                                            string
+	ByConfig                                           bool
 	Issuer, AuthURL, TokenURL, DeviceAuthURL, ClientID string
 	SignInURL                                          string
 	// Flow is --flow or FOURINSIGHT_FLOW; it does not choose a provider.
@@ -256,14 +257,18 @@ func (s Settings) CheckSecret(key string) error {
 // settings, with the recorded ones, or replaced by a new sign-in.
 func (s Settings) mismatch(key string, m *store.Meta) error {
 	want := s.Identity()
+	run := "to use it, run without provider settings, or with "
+	if s.Chosen.ByConfig {
+		run = "to use it, run with " // the config file's default_profile chooses one anyway
+	}
 	var use string
 	switch {
 	case !recordsSettings(m):
 		use = "to use it, run with the settings it was made with"
 	case m.Profile != "" && m.Profile != DefaultProfile && m.Profile != CustomProfile:
-		use = "to use it, run without provider settings, or with --profile " + m.Profile
+		use = run + "--profile " + m.Profile
 	default:
-		use = "to use it, run without provider settings, or with " + recordedFlags(m)
+		use = run + recordedFlags(m)
 	}
 	return fmt.Errorf("%w: session %s was signed in at %s as client %s, but the current settings name %s as client %s; %s; to replace it, run: fourinsight-token login -f %s; or use another --session",
 		ErrMismatch, SessionName(key), m.Provider, m.ClientID, want.Provider, want.ClientID, use, SessionFlag(key))

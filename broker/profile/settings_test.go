@@ -50,6 +50,8 @@ func TestForEntry(t *testing.T) {
 			errHas: []string{"--issuer https://idp.example --client-id native"}},
 		{name: "a profile chosen", s: builtin(Choice{Profile: DefaultProfile}), entry: webSession, errIs: ErrMismatch,
 			errHas: []string{"login -f -s web"}},
+		{name: "the config file's default profile", s: builtin(Choice{Profile: "local", ByConfig: true}), entry: webSession, errIs: ErrMismatch,
+			errHas: []string{"to use it, run with --issuer https://idp.example --client-id native;"}},
 		{name: "rewritten by the Python client: its entry now", s: builtin(Choice{Profile: DefaultProfile}),
 			entry: func() *store.Entry { e := webSession(); e.RefreshToken = "python-signed-in-again"; return e }},
 		{name: "a record older than the settings it keeps", s: builtin(Choice{}), errIs: ErrMismatch, errHas: []string{"run with the settings it was made with"},

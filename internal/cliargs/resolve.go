@@ -74,8 +74,8 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	p.TrustHosts = append(p.TrustHosts, SplitAll(g.TrustHost)...)
 
 	r.Settings = profile.Settings{Profile: p, ClientSecret: p.PublicClientSecret, Chosen: profile.Choice{
-		Profile: first(g.Profile, cfg.DefaultProfile),
-		Issuer:  g.Issuer, AuthURL: g.AuthURL, TokenURL: g.TokenURL, DeviceAuthURL: g.DeviceAuthURL, ClientID: g.ClientID,
+		Profile: first(g.Profile, cfg.DefaultProfile), ByConfig: g.Profile == "" && cfg.DefaultProfile != "",
+		Issuer: g.Issuer, AuthURL: g.AuthURL, TokenURL: g.TokenURL, DeviceAuthURL: g.DeviceAuthURL, ClientID: g.ClientID,
 		Flow: g.Flow,
 	}}
 	secret, supplied, err := clientSecret(g, p, stdin)
