@@ -207,10 +207,11 @@ func recordsSettings(m *store.Meta) bool {
 
 // Recorded returns the settings a session was made with: the recorded
 // provider, client, scopes and trusted hosts over this call's other
-// settings (cache, timeouts, --flow). A secret is never recorded: the one
-// given with this call is used, or the profile's when the record names the
-// profile's own client; a client that needs one and has none is reported
-// when the provider is asked (CheckSecret). Recorded URLs pass the same
+// settings (cache, timeouts, --flow). A secret is never recorded: for a
+// client that sent one, the one given with this call is used, or the
+// profile's when the record names the profile's own client; one that needs
+// a secret and has none is reported when the provider is asked
+// (CheckSecret). A public client is sent none. Recorded URLs pass the same
 // rules as any other.
 func (s Settings) Recorded(m *store.Meta) (Settings, error) {
 	if !recordsSettings(m) {
@@ -228,7 +229,7 @@ func (s Settings) Recorded(m *store.Meta) (Settings, error) {
 		p.Flow = FlowClient // a service account's session signs in as one again
 	}
 	r := Settings{Profile: p, Chosen: s.Chosen}
-	if s.SecretGiven || m.ClientID == s.Profile.ClientID {
+	if m.Confidential && (s.SecretGiven || m.ClientID == s.Profile.ClientID) {
 		r.ClientSecret, r.SecretGiven = s.ClientSecret, s.SecretGiven
 	}
 	r.SecretSupplied = r.ClientSecret != "" && p.Flow == FlowClient

@@ -147,6 +147,12 @@ func TestRecordedSecret(t *testing.T) {
 		t.Fatalf("with a secret given: %v, secret %q, client flow %v", err, use.ClientSecret, use.ClientFlow())
 	}
 
+	// A public client is sent no secret, even one given for the call.
+	e.Meta.Confidential = false
+	if use, _, _ = s.ForEntry("web", e); use.ClientSecret != "" {
+		t.Fatal("a secret would be sent for a public client")
+	}
+
 	// A service account's session signs in as one again.
 	svc := webSession()
 	svc.Meta.Flow, svc.Meta.Confidential = FlowClient, true
