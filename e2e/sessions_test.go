@@ -197,3 +197,77 @@ func secretsOf(ss ...string) {
 		secrets.Secret(s)
 	}
 }
+
+// `login` over a session made with other settings refuses, saying how to
+// use it or replace it; `login -f` replaces it with the chosen settings.
+func TestLoginForceReplacesASessionOfOtherSettings(t *testing.T) {
+	p := StartProvider(t, testop.Options{})
+	u := NewUser(t)
+	u.UseBrowser("login")
+	mustOK(t, u.Run("login", "-s", "web", "--issuer", p.Issuer(), "--client-id", testop.NativeClientID))
+
+	u.PasteProfile(p) // the config file's default_profile now names another client
+	r := u.RunInput(PastePackage(t, p), "login", "-s", "web")
+	msg := problem(t, r)
+	if r.Code != 2 || !strings.Contains(msg, "to use it, run with --issuer "+p.Issuer()+" --client-id "+testop.NativeClientID) ||
+		!strings.Contains(msg, "fourinsight-token login -f -s web") || strings.Contains(msg, "logout") {
+		t.Fatalf("login over another client's session: exit %d: %s", r.Code, msg)
+	}
+	if rec, _ := u.Cache("web")["fourinsight_token"].(map[string]any); rec["client_id"] != testop.NativeClientID {
+		t.Fatal("the refused login changed the session")
+	}
+	mustOK(t, u.RunInput(PastePackage(t, p), "login", "-f", "-s", "web"))
+	if rec, _ := u.Cache("web")["fourinsight_token"].(map[string]any); rec["client_id"] != testop.UserClientID || rec["flow"] != "paste" {
+		t.Fatalf("login -f did not replace the session: %v", rec)
+	}
+}
+
+// A service account's session keeps no secret: renewed later with only
+// the secret given (no issuer, no client id), and without it a cached token
+// is still served, while a renewal says how to give the secret.
+func TestServiceSessionRenewedWithOnlyItsSecret(t *testing.T) {
+	p := StartProvider(t, testop.Options{})
+	u := NewUser(t)
+	u.ServiceAccount(p)
+	mustOK(t, u.Run("-s", "svc"))
+	if data, _ := os.ReadFile(u.CachePath("svc")); strings.Contains(string(data), testop.ServiceClientSecret) {
+		t.Fatal("the client secret was written to the cache")
+	}
+
+	u.Env = without(without(u.Env, "FOURINSIGHT_ISSUER"), "FOURINSIGHT_CLIENT_ID")
+	u.Env = without(u.Env, "FOURINSIGHT_CLIENT_SECRET")
+	mustOK(t, u.Run("-s", "svc")) // cached: needs no secret
+
+	c := u.Cache("svc")
+	c["expires_at"] = float64(time.Now().Add(-time.Minute).Unix())
+	u.WriteCache("svc", c)
+	r := u.Run("-s", "svc")
+	if msg := problem(t, r); r.Code != 2 || !strings.Contains(msg, "FOURINSIGHT_CLIENT_SECRET") || !strings.Contains(msg, testop.ServiceClientID) {
+		t.Fatalf("renewal without the secret: exit %d: %s", r.Code, msg)
+	}
+
+	u.Setenv("FOURINSIGHT_CLIENT_SECRET=" + testop.ServiceClientSecret)
+	before := p.Count("client_credentials")
+	mustOK(t, u.Run("-s", "svc"))
+	if p.Count("client_credentials") != before+1 {
+		t.Fatal("not renewed at the recorded provider")
+	}
+}
+
+// logout with settings for another client still forgets the session and
+// revokes its refresh token as the session records it.
+func TestLogoutWithOtherSettingsStillRevokes(t *testing.T) {
+	p := StartProvider(t, testop.Options{})
+	u := NewUser(t)
+	u.UseBrowser("login")
+	mustOK(t, u.Run("login", "-s", "web", "--issuer", p.Issuer(), "--client-id", testop.NativeClientID))
+	u.PasteProfile(p)
+	revocations := p.Count("revoke")
+	mustOK(t, u.Run("logout", "-s", "web"))
+	if p.Count("revoke") != revocations+1 {
+		t.Fatal("the refresh token was not revoked")
+	}
+	if _, err := os.Stat(u.CachePath("web")); !os.IsNotExist(err) {
+		t.Fatalf("logout left the entry: %v", err)
+	}
+}
