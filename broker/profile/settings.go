@@ -45,20 +45,14 @@ type Settings struct {
 // Choice is what flags, environment and config said explicitly about the
 // provider, as opposed to the built-in defaults.
 type Choice struct {
-	// Profile is the profile named by --profile, FOURINSIGHT_PROFILE or the
-	// config file's default_profile (then ByConfig is true).
-	Profile                                            string
-	ByConfig                                           bool
-	Issuer, AuthURL, TokenURL, DeviceAuthURL, ClientID string
-	SignInURL                                          string
-	// Flow is --flow or FOURINSIGHT_FLOW; it does not choose a provider.
+	// Profile: --profile, FOURINSIGHT_PROFILE, or the config file's
+	// default_profile (then ByConfig).
+	Profile  string
+	ByConfig bool
+	// Provider settings given by flag or environment variable.
+	Issuer, AuthURL, TokenURL, DeviceAuthURL, SignInURL, ClientID string
+	// Flow is --flow or FOURINSIGHT_FLOW; it chooses no provider.
 	Flow string
-}
-
-// Provider reports whether a provider or client was chosen explicitly.
-func (c Choice) Provider() bool {
-	return c.Profile != "" || c.Issuer != "" || c.AuthURL != "" || c.TokenURL != "" ||
-		c.DeviceAuthURL != "" || c.ClientID != "" || c.SignInURL != ""
 }
 
 // Identity is who made an entry: the provider (issuer, sign-in page or token
@@ -247,7 +241,7 @@ func (s Settings) CheckSecret(key string) error {
 		return nil
 	}
 	via := "set FOURINSIGHT_CLIENT_SECRET or --client-secret-file"
-	if n := s.Profile.Name; n != "" && n != DefaultProfile && n != CustomProfile {
+	if n := s.Profile.Name; n != "" && n != CustomProfile {
 		via = "run with --profile " + n + ", or " + via
 	}
 	return fmt.Errorf("%w: session %s was made by client %s of %s, which sends a client secret; %s",
@@ -266,7 +260,7 @@ func (s Settings) mismatch(key string, m *store.Meta) error {
 	switch {
 	case !recordsSettings(m):
 		use = "to use it, run with the settings it was made with"
-	case m.Profile != "" && m.Profile != DefaultProfile && m.Profile != CustomProfile:
+	case m.Profile != "" && m.Profile != CustomProfile:
 		use = run + "--profile " + m.Profile
 	default:
 		use = run + recordedFlags(m)
