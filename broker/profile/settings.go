@@ -138,13 +138,6 @@ func (s Settings) TrustedHosts() []string {
 // ErrMismatch: the session was made for another provider or client (exit 2).
 var ErrMismatch = errors.New("session belongs to other settings")
 
-// CheckOwner refuses an entry this tool made for a provider or client other
-// than the one chosen explicitly; see ForEntry.
-func (s Settings) CheckOwner(key string, e *store.Entry) error {
-	_, _, err := s.ForEntry(key, e)
-	return err
-}
-
 // ForEntry returns the settings to use the session's entry with:
 //   - these settings, for an entry without a record (the Python client's),
 //     or one whose record names the same provider and client;
