@@ -6,13 +6,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"github.com/fourinsight-token/fourinsight-token/store"
 	"golang.org/x/oauth2"
 )
@@ -25,8 +28,7 @@ type Store interface {
 	Keys() ([]string, error)
 }
 
-// Locker serialises the work on one session across processes. A Locker
-// that is also a SignInMemory (store.File is) remembers failed sign-ins.
+// Locker serialises the work on one session across processes.
 type Locker interface {
 	Lock(ctx context.Context, key string, waiting func()) (unlock func(), err error)
 }
@@ -43,13 +45,17 @@ type Broker struct {
 	Settings Settings
 	Store    Store  // nil: --no-store, sign in on every call
 	Locks    Locker // may be nil only with a nil Store
+	Memory   Memory // failed sign-ins and outages per session; nil keeps none
 	Interact Interaction
 
-	MinValid     time.Duration // a served token stays valid at least this long
-	LockTimeout  time.Duration
-	LoginTimeout time.Duration
+	MinValid time.Duration // a served token stays valid at least this long
+	// DefaultLifetime: how long a token lives when the provider does not
+	// say (0: the package's DefaultLifetime).
+	DefaultLifetime time.Duration
+	LockTimeout     time.Duration
+	LoginTimeout    time.Duration
 	// RetrySignInAfter: how long a failed interactive sign-in keeps callers
-	// without a terminal from starting another (0: DefaultRetrySignInAfter).
+	// without a terminal from starting another (0: not at all).
 	RetrySignInAfter time.Duration
 	HTTP             flows.HTTPOptions
 	Stderr           io.Writer // notices and warnings; never secrets
@@ -102,9 +108,13 @@ func (b *Broker) Cached(key string) (*store.Entry, error) {
 // since another process may have done the work meanwhile) by refresh, and by
 // a sign-in when there is no refresh token or the provider refused it.
 // force skips the cache and the refresh: the Python client's auth_force.
+//
+// Callers queued on the lock share an outage: when the process that held it
+// could not reach the provider, they fail at once with its answer instead of
+// each running the whole retry cycle again.
 func (b *Broker) Token(ctx context.Context, key string, force bool) (*store.Entry, error) {
 	if b.Store == nil {
-		return b.signIn(ctx, key, nil)
+		return b.signIn(ctx, key, nil, "")
 	}
 	if !force {
 		if e, err := b.Cached(key); e != nil || err != nil {
@@ -112,6 +122,7 @@ func (b *Broker) Token(ctx context.Context, key string, force bool) (*store.Entr
 		}
 	}
 
+	queued := time.Now()
 	unlock, err := b.lock(ctx, key)
 	if err != nil {
 		return nil, err
@@ -131,21 +142,50 @@ func (b *Broker) Token(ctx context.Context, key string, force bool) (*store.Entr
 		b.logf("cache: session %s was renewed by another process while we waited", name(key))
 		return e, nil
 	}
+	if err := b.sharedOutage(key, queued); err != nil {
+		return nil, err
+	}
+	refused := ""
 	if !force && e != nil && e.RefreshToken != "" {
 		fresh, err := b.refresh(ctx, key, e)
 		if err == nil {
 			return fresh, nil
 		}
 		if !flows.IsInvalidGrant(err) {
+			b.rememberOutage(key, err)
 			return nil, err
 		}
-		b.warn("the provider no longer accepts the refresh token of session %s; signing in again", name(key))
+		refused = fmt.Sprintf("the provider no longer accepts the refresh token of session %s", name(key))
 		e.RefreshToken = ""
-		if err := b.Store.Save(key, e); err != nil {
-			return nil, err
-		}
+		b.saveOrWarn(key, e)
 	}
-	return b.signIn(ctx, key, e)
+	return b.signIn(ctx, key, e, refused)
+}
+
+// sharedOutage fails a caller that queued on the lock at queued when the
+// process that held it meanwhile found the provider unreachable.
+func (b *Broker) sharedOutage(key string, queued time.Time) error {
+	m := b.memory()
+	if m == nil {
+		return nil
+	}
+	if o := m.LastOutage(key); o != nil && o.At.After(queued) {
+		return fmt.Errorf("%w: %s (another fourinsight-token tried %s ago while this one waited; try again later)",
+			flows.ErrUnavailable, strings.TrimPrefix(o.Message, flows.ErrUnavailable.Error()+": "), roughly(time.Since(o.At)))
+	}
+	return nil
+}
+
+// rememberOutage records an unreachable provider for the callers queued on
+// the session's lock.
+func (b *Broker) rememberOutage(key string, err error) {
+	m := b.memory()
+	if m == nil || !errors.Is(err, flows.ErrUnavailable) {
+		return
+	}
+	if err := m.RememberOutage(key, store.Outage{At: time.Now().UTC(), Message: err.Error()}); err != nil {
+		b.logf("outage: %v", err)
+	}
 }
 
 // lock takes the session's lock within LockTimeout, saying on stderr what it
@@ -190,6 +230,10 @@ func (b *Broker) checkOwner(key string, e *store.Entry) error {
 }
 
 // refresh trades the entry's refresh token at the endpoint that issued it.
+// That endpoint comes from the cache entry, so it must pass the same rules
+// as a pasted one before the refresh token and client secret go there. Once
+// sent, a signal does not abandon the request: the answer may carry a
+// rotated refresh token, and is saved before the process exits.
 func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*store.Entry, error) {
 	ctx, err := b.withHTTP(ctx)
 	if err != nil {
@@ -200,8 +244,8 @@ func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*stor
 		return nil, err
 	}
 	if e.TokenURL != "" {
-		if err := flows.CheckURL(e.TokenURL); err != nil {
-			return nil, fmt.Errorf("the cached token_url of session %s: %w", name(key), err)
+		if err := b.checkTokenURL(ctx, key, e.TokenURL); err != nil {
+			return nil, err
 		}
 		cfg.Endpoint.TokenURL = e.TokenURL
 	}
@@ -209,7 +253,7 @@ func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*stor
 		return nil, fmt.Errorf("%w: session %s has a refresh token but no token_url to use it at; run: fourinsight-token login %s", ErrSignInRequired, name(key), sessionFlag(key))
 	}
 	b.logf("refresh: session %s at %s", name(key), cfg.Endpoint.TokenURL)
-	tok, err := flows.Refresh(ctx, cfg, e.RefreshToken)
+	tok, err := flows.Refresh(flows.Committed(ctx), cfg, e.RefreshToken)
 	if err != nil {
 		return nil, err
 	}
@@ -220,9 +264,42 @@ func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*stor
 	return b.save(key, e, tok, flow, cfg.Endpoint.TokenURL)
 }
 
+// checkTokenURL trusts a cached token_url as a pasted endpoint would be
+// trusted: https (http only on loopback), no user info, and a host the
+// profile trusts, or the token endpoint that the profile's issuer names.
+func (b *Broker) checkTokenURL(ctx context.Context, key, raw string) error {
+	refuse := func(why string) error {
+		return fmt.Errorf("%w: the cache entry of session %s names the token endpoint %s, which %s; its refresh token and the client secret are not sent there. Sign in again (fourinsight-token login %s), or if that host is your provider, add it to the profile's trust_hosts",
+			flows.ErrUnsafeEndpoint, name(key), urls.Show(raw), why, sessionFlag(key))
+	}
+	if err := urls.Check(raw); err != nil {
+		return refuse("breaks the endpoint rules (" + err.Error() + ")")
+	}
+	u, _ := url.Parse(raw)
+	if flows.HostTrusted(u.Hostname(), b.Settings.TrustedHosts()) {
+		return nil
+	}
+	if b.Settings.Profile.Issuer != "" {
+		if ep, err := b.resolveEndpoints(ctx); err == nil && ep.Token == raw {
+			return nil
+		}
+	}
+	return refuse("is on a host this profile does not trust")
+}
+
 // save merges a token response into the session's entry, keeping the fields
-// it does not manage, and writes it (unless --no-store).
+// it does not manage, and writes it (unless --no-store). A token whose
+// answer named no lifetime (no expires_in, not a JWT) is taken to live for
+// DefaultLifetime.
+//
+// A write that fails (a full disk, a read-only directory) does not cost the
+// caller the token it asked for: it is returned all the same, with one line
+// on stderr saying the cache could not be updated.
 func (b *Broker) save(key string, prev *store.Entry, tok *oauth2.Token, flow, tokenURL string) (*store.Entry, error) {
+	if tok.Expiry.IsZero() {
+		tok.Expiry = time.Now().Add(b.defaultLifetime())
+		b.logf("token: the provider named no lifetime; taking it as %s (--default-lifetime)", b.defaultLifetime())
+	}
 	e := merge(prev, tok)
 	e.TokenURL = tokenURL
 	id := b.Settings.Identity()
@@ -237,11 +314,35 @@ func (b *Broker) save(key string, prev *store.Entry, tok *oauth2.Token, flow, to
 	if b.Store == nil {
 		return e, nil
 	}
-	if err := b.Store.Save(key, e); err != nil {
-		return nil, err
+	if b.saveOrWarn(key, e) {
+		b.logf("cache: saved session %s, valid until %s", name(key), e.ExpiresAt.Format(time.RFC3339))
 	}
-	b.logf("cache: saved session %s, valid until %s", name(key), e.ExpiresAt.Format(time.RFC3339))
 	return e, nil
+}
+
+// saveOrWarn writes the entry, or says on stderr why it could not.
+func (b *Broker) saveOrWarn(key string, e *store.Entry) bool {
+	err := b.Store.Save(key, e)
+	if err == nil {
+		return true
+	}
+	lost := ""
+	if e.RefreshToken != "" {
+		lost = "; if the provider rotated the refresh token, the next call needs a sign-in"
+	}
+	b.warn("could not update the cached session %s (%s); this run got its token, but it was not saved%s. Fix the cache directory (free space, permissions) or use --cache-dir", name(key), oneLine(err.Error()), lost)
+	return false
+}
+
+// DefaultLifetime is how long a token is taken to live when the provider
+// says neither expires_in nor a JWT exp claim.
+const DefaultLifetime = 10 * time.Minute
+
+func (b *Broker) defaultLifetime() time.Duration {
+	if b.DefaultLifetime > 0 {
+		return b.DefaultLifetime
+	}
+	return DefaultLifetime
 }
 
 // withHTTP puts the provider HTTP client in ctx for x/oauth2, building it on
@@ -268,3 +369,6 @@ func name(key string) string { return profile.SessionName(key) }
 
 // sessionFlag is the flag that selects the session in a suggested command.
 func sessionFlag(key string) string { return profile.SessionFlag(key) }
+
+// oneLine folds a message onto one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

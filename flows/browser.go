@@ -284,6 +284,8 @@ func pasteRedirect(ctx context.Context, o BrowserOptions, redirect *url.URL, sta
 // exchangeCode trades the code with the PKCE verifier and checks the ID
 // token's nonce (and signature, when the provider's keys are known).
 func exchangeCode(ctx context.Context, cfg *oauth2.Config, code, verifier, nonce string, o BrowserOptions) (*oauth2.Token, error) {
+	// The code is spent once sent: a signal must not lose the answer.
+	ctx = Committed(ctx)
 	tok, err := Exchange(ctx, cfg, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"github.com/fourinsight-token/fourinsight-token/store"
 	"golang.org/x/oauth2"
 )
 
@@ -65,7 +66,7 @@ func issued(tok *oauth2.Token, err error, what, endpoint string) (*oauth2.Token,
 }
 
 func checkToken(tok *oauth2.Token, now time.Time) error {
-	if !isBearerToken(tok.AccessToken) {
+	if !store.IsBearerToken(tok.AccessToken) {
 		return errors.New("its access_token is not a bearer token (RFC 6750 allows letters, digits, -._~+/ and trailing =); nothing was saved")
 	}
 	if tt := tok.TokenType; tt != "" && !strings.EqualFold(tt, "bearer") {
@@ -97,22 +98,4 @@ func expiresIn(tok *oauth2.Token) (int64, bool) {
 		return n, err == nil
 	}
 	return 0, false
-}
-
-// isBearerToken reports whether s is an RFC 6750 b64token:
-// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
-func isBearerToken(s string) bool {
-	body := strings.TrimRight(s, "=")
-	if body == "" {
-		return false
-	}
-	for i := 0; i < len(body); i++ {
-		switch c := body[i]; {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
-		default:
-			return false
-		}
-	}
-	return true
 }

@@ -47,6 +47,9 @@ func errorOf(kind error, format string, args ...any) error {
 // HelperName is the keyring helper's command name.
 const HelperName = "fourinsight-token-keyring"
 
+// PasswordEnv holds the encrypted-file backend's password.
+const PasswordEnv = "FOURINSIGHT_KEYRING_PASSWORD"
+
 // HelperEnv names the keyring helper explicitly (tests, packagers).
 const HelperEnv = "FOURINSIGHT_KEYRING_HELPER"
 
@@ -79,6 +82,10 @@ type Keyring struct {
 	// Password asks for the encrypted-file backend's password (twice when
 	// confirm, for a new one). nil: never ask.
 	Password func(prompt string, confirm bool) (string, error)
+	// EnvPassword is the encrypted-file password the user set in
+	// PasswordEnv, handed to the helper alone (it is no longer in this
+	// process's environment, so that no other child inherits it).
+	EnvPassword string
 	// Logf receives debug lines; never secrets.
 	Logf func(format string, args ...any)
 
@@ -366,6 +373,9 @@ func (k *Keyring) start() (*helperProc, error) {
 	}
 	cmd := exec.Command(path)
 	cmd.Env = helperEnv(os.Environ(), k.Backend)
+	if k.EnvPassword != "" {
+		cmd.Env = setEnv(cmd.Env, PasswordEnv, k.EnvPassword)
+	}
 	// A program the helper ran (pass runs gpg, which may start gpg-agent)
 	// may hold its pipes open: do not wait for them once it has exited.
 	cmd.WaitDelay = time.Second

@@ -46,16 +46,19 @@ type Profile struct {
 	APIBase         string   `json:"api_base,omitempty"`
 
 	// Defaults for flags, so a profile can carry them too.
-	CacheDir     string   `json:"cache_dir,omitempty"`
-	Store        string   `json:"store,omitempty"`
-	MinValid     Duration `json:"min_valid,omitempty"`
-	Timeout      Duration `json:"timeout,omitempty"`
-	LoginTimeout Duration `json:"login_timeout,omitempty"`
-	LockTimeout  Duration `json:"lock_timeout,omitempty"`
-	CAFile       string   `json:"ca_file,omitempty"`
+	CacheDir string `json:"cache_dir,omitempty"`
+	Store    string `json:"store,omitempty"`
+	// Durations are pointers: nil is "not set here", and an explicit "0s"
+	// means what it says (--min-valid 0s: serve until expiry).
+	MinValid        *Duration `json:"min_valid,omitempty"`
+	Timeout         *Duration `json:"timeout,omitempty"`
+	LoginTimeout    *Duration `json:"login_timeout,omitempty"`
+	LockTimeout     *Duration `json:"lock_timeout,omitempty"`
+	DefaultLifetime *Duration `json:"default_lifetime,omitempty"`
+	CAFile          string    `json:"ca_file,omitempty"`
 	// RetrySignInAfter: how long an abandoned, denied or timed-out sign-in
 	// keeps callers without a terminal from opening another (default 10m).
-	RetrySignInAfter Duration `json:"retry_signin_after,omitempty"`
+	RetrySignInAfter *Duration `json:"retry_signin_after,omitempty"`
 }
 
 // Duration reads "90s" or "5m" from JSON.
@@ -188,8 +191,8 @@ func Overlay(base, top Profile) Profile {
 			*dst = v
 		}
 	}
-	dur := func(dst *Duration, v Duration) {
-		if v != 0 {
+	dur := func(dst **Duration, v *Duration) {
+		if v != nil {
 			*dst = v
 		}
 	}
@@ -215,6 +218,7 @@ func Overlay(base, top Profile) Profile {
 	dur(&base.Timeout, top.Timeout)
 	dur(&base.LoginTimeout, top.LoginTimeout)
 	dur(&base.LockTimeout, top.LockTimeout)
+	dur(&base.DefaultLifetime, top.DefaultLifetime)
 	str(&base.CAFile, top.CAFile)
 	dur(&base.RetrySignInAfter, top.RetrySignInAfter)
 	return base

@@ -21,6 +21,13 @@ const (
 	DefaultTimeout      = 30 * time.Second
 	DefaultLoginTimeout = 5 * time.Minute
 	DefaultLockTimeout  = 5 * time.Minute
+	// DefaultRetrySignInAfter: how long an abandoned, denied or timed-out
+	// interactive sign-in keeps callers without a terminal from starting
+	// another.
+	DefaultRetrySignInAfter = 10 * time.Minute
+	// DefaultLifetime is how long a token is taken to live when the
+	// provider says neither expires_in nor a JWT exp claim.
+	DefaultLifetime = 10 * time.Minute
 )
 
 // Resolved is what flags, environment and the config profile say for one
@@ -33,7 +40,8 @@ type Resolved struct {
 	Dir string
 
 	MinValid, Timeout, LoginTimeout, LockTimeout time.Duration
-	RetrySignInAfter                             time.Duration // 0: the broker's default
+	DefaultLifetime                              time.Duration
+	RetrySignInAfter                             time.Duration // 0: no quiet period after a failed sign-in
 }
 
 // Resolve resolves the global flags. stdin is read only for
@@ -59,9 +67,10 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	flagged := profile.Profile{
 		Issuer: g.Issuer, AuthURL: g.AuthURL, TokenURL: g.TokenURL, DeviceAuthURL: g.DeviceAuthURL,
 		ClientID: g.ClientID, Flow: g.Flow, RedirectURL: g.RedirectURL, CacheDir: g.CacheDir, Store: g.Store,
-		MinValid: profile.Duration(g.MinValid), Timeout: profile.Duration(g.Timeout),
-		LoginTimeout: profile.Duration(g.LoginTimeout), LockTimeout: profile.Duration(g.LockTimeout), CAFile: g.CAFile,
-		RetrySignInAfter: profile.Duration(g.RetrySignInAfter),
+		MinValid: (*profile.Duration)(g.MinValid), Timeout: (*profile.Duration)(g.Timeout),
+		LoginTimeout: (*profile.Duration)(g.LoginTimeout), LockTimeout: (*profile.Duration)(g.LockTimeout),
+		DefaultLifetime: (*profile.Duration)(g.DefaultLifetime), CAFile: g.CAFile,
+		RetrySignInAfter: (*profile.Duration)(g.RetrySignInAfter),
 	}
 	// Naming a provider on the built-in profile means another provider:
 	// none of 4insight's URLs, clients or trusted hosts apply to it.
@@ -84,11 +93,37 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	if err := r.Settings.Validate(); err != nil {
 		return r, err
 	}
-	r.MinValid = orDefault(p.MinValid, DefaultMinValid)
-	r.Timeout = orDefault(p.Timeout, DefaultTimeout)
-	r.LoginTimeout = orDefault(p.LoginTimeout, DefaultLoginTimeout)
-	r.LockTimeout = orDefault(p.LockTimeout, DefaultLockTimeout)
-	r.RetrySignInAfter = time.Duration(p.RetrySignInAfter)
+	for _, d := range []struct {
+		dst     *time.Duration
+		set     *profile.Duration
+		def     time.Duration
+		name    string
+		zeroIsA string // what 0 means, or "" when it makes no sense
+	}{
+		{&r.MinValid, p.MinValid, DefaultMinValid, "min-valid", "serve until expiry"},
+		{&r.Timeout, p.Timeout, DefaultTimeout, "timeout", ""},
+		{&r.LoginTimeout, p.LoginTimeout, DefaultLoginTimeout, "login-timeout", ""},
+		{&r.LockTimeout, p.LockTimeout, DefaultLockTimeout, "lock-timeout", "try once"},
+		{&r.DefaultLifetime, p.DefaultLifetime, DefaultLifetime, "default-lifetime", ""},
+		{&r.RetrySignInAfter, p.RetrySignInAfter, DefaultRetrySignInAfter, "retry-signin-after", "no quiet period"},
+	} {
+		*d.dst = d.def
+		if d.set == nil {
+			continue
+		}
+		switch v := time.Duration(*d.set); {
+		case v < 0:
+			return r, fmt.Errorf("%w: --%s %s is negative; give a duration such as 30s or 5m", ErrUsage, d.name, v)
+		case v == 0 && d.zeroIsA == "":
+			return r, fmt.Errorf("%w: --%s must be longer than 0s", ErrUsage, d.name)
+		default:
+			*d.dst = v
+		}
+	}
+	if g.Output == "exec-credential" && r.MinValid < time.Second {
+		// Its expirationTimestamp has whole seconds: never one in the past.
+		r.MinValid = time.Second
+	}
 	if g.NoStore {
 		return r, nil
 	}
@@ -128,7 +163,7 @@ func clientSecret(g Globals, p profile.Profile, stdin io.Reader) (string, bool, 
 	if f := g.ClientSecretFile; f != "" {
 		return readFile(f)
 	}
-	if s := os.Getenv("FOURINSIGHT_CLIENT_SECRET"); s != "" {
+	if s := SecretEnv(ClientSecretEnv); s != "" {
 		return s, true, nil
 	}
 	if p.ClientSecretFile != "" {
@@ -138,13 +173,6 @@ func clientSecret(g Globals, p profile.Profile, stdin io.Reader) (string, bool, 
 		return p.ClientSecret, true, nil
 	}
 	return "", false, nil
-}
-
-func orDefault(d profile.Duration, def time.Duration) time.Duration {
-	if d > 0 {
-		return time.Duration(d)
-	}
-	return def
 }
 
 // SplitAll splits space-separated values, so that flags and the
