@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/broker/profile"
@@ -162,18 +164,24 @@ func (b *Broker) Token(ctx context.Context, key string, force bool) (*store.Entr
 	return b.signIn(ctx, key, e, refused)
 }
 
-// sharedOutage fails a caller that queued on the lock at queued when the
-// process that held it meanwhile found the provider unreachable.
+// OutageWindow is how long callers share an outage that another process
+// found: within it they fail at once with its answer instead of each running
+// the whole retry cycle against a provider that is down.
+const OutageWindow = 10 * time.Second
+
+// sharedOutage fails a caller when the provider was found unreachable while
+// it queued on the lock (since queued), or within OutageWindow before.
 func (b *Broker) sharedOutage(key string, queued time.Time) error {
 	m := b.memory()
 	if m == nil {
 		return nil
 	}
-	if o := m.LastOutage(key); o != nil && o.At.After(queued) {
-		return fmt.Errorf("%w: %s (another fourinsight-token tried %s ago while this one waited; try again later)",
-			flows.ErrUnavailable, strings.TrimPrefix(o.Message, flows.ErrUnavailable.Error()+": "), roughly(time.Since(o.At)))
+	o := m.LastOutage(key)
+	if o == nil || (o.At.Before(queued) && time.Since(o.At) > OutageWindow) || o.At.After(time.Now().Add(time.Minute)) {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%w: %s (another fourinsight-token tried %s ago; try again in %s)",
+		flows.ErrUnavailable, strings.TrimPrefix(o.Message, flows.ErrUnavailable.Error()+": "), roughly(time.Since(o.At)), roughly(OutageWindow-time.Since(o.At)))
 }
 
 // rememberOutage records an unreachable provider for the callers queued on
@@ -204,7 +212,19 @@ func (b *Broker) lock(ctx context.Context, key string) (func(), error) {
 	if timer != nil {
 		timer.Stop()
 	}
+	if err != nil && cannotWrite(err) {
+		// A read-only or foreign cache directory cannot hold a lock file:
+		// go on without one rather than fail the caller, whose token
+		// cannot be saved either (save says so once).
+		b.logf("lock: cannot lock session %s (%v); going on without the lock", name(key), err)
+		return func() {}, nil
+	}
 	return unlock, err
+}
+
+// cannotWrite reports an error of a file system that refuses writes.
+func cannotWrite(err error) bool {
+	return errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission)
 }
 
 // load reads the session's entry; a corrupt entry is reported and treated as
