@@ -94,9 +94,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// Work already sent (a refresh, a code exchange) was finished and
 		// saved; now end as the signal asked, with its status.
 		msg := "stopped by " + signalName(sig)
-		if err != nil && !errors.Is(err, context.Canceled) {
+		if err != nil {
 			msg += ": " + oneLine(explain(err))
-		} else if err == nil {
+		} else {
 			msg += " after finishing its work; run it again for the output"
 		}
 		fmt.Fprintf(stderr, "fourinsight-token: %s\n", msg)
