@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
 	"github.com/gofrs/flock"
 )
 
@@ -128,35 +128,38 @@ func (f File) read(key string) ([]byte, error) {
 		return nil, err
 	}
 	path := f.Path(key)
-	file, err := openNoFollow(path)
+	file, info, err := safefile.Open(path, safefile.Options{NoFollow: true})
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, ErrNotFound
 		}
-		if isSymlinkErr(err) {
-			return nil, fmt.Errorf("%w: %s is a symbolic link; replace it with a regular file or remove it", ErrUnsafe, path)
-		}
-		return nil, fmt.Errorf("cannot read the token cache: %w", err)
+		return nil, refused(err, "cannot read the token cache")
 	}
 	defer file.Close()
-	info, err := file.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the token cache: %w", err)
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a regular file; remove it", ErrUnsafe, path)
-	}
 	if err := f.checkMode(path, info, 0o600, file.Chmod); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(file, maxEntrySize+1))
+	data, err := safefile.ReadAll(file, maxEntrySize)
+	if errors.Is(err, safefile.ErrTooLarge) {
+		return nil, fmt.Errorf("%s: %w: larger than %d bytes", path, ErrCorrupt, maxEntrySize)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the token cache: %w", err)
 	}
-	if len(data) > maxEntrySize {
-		return nil, fmt.Errorf("%s: %w: larger than %d bytes", path, ErrCorrupt, maxEntrySize)
-	}
 	return data, nil
+}
+
+// refused says what to do about a file in the cache directory that
+// safefile would not open (a symbolic link, a FIFO, a device); other
+// errors are wrapped with what failed.
+func refused(err error, what string) error {
+	switch {
+	case errors.Is(err, safefile.ErrSymlink):
+		return fmt.Errorf("%w: %v; replace it with a regular file or remove it", ErrUnsafe, err)
+	case errors.Is(err, safefile.ErrNotRegular):
+		return fmt.Errorf("%w: %v; remove it", ErrUnsafe, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // checkDir refuses a cache directory that others could write to and tightens
@@ -175,27 +178,58 @@ func (f File) checkDir() error {
 	return f.checkMode(f.Dir, info, 0o700, func(m fs.FileMode) error { return os.Chmod(f.Dir, m) })
 }
 
-// checkMode applies the permission rules to one file or directory: writable
-// by group or others, or owned by another user, is refused; readable by them
-// (the Python client writes with the default umask) is tightened to want.
+// checkMode applies the permission rules (AccessOf) to one file or
+// directory of the cache: writable by group or others, or owned by another
+// user, is refused; readable by them (the Python client writes with the
+// default umask) is tightened to want.
 func (f File) checkMode(path string, info fs.FileInfo, want fs.FileMode, chmod func(fs.FileMode) error) error {
-	if !permissionsApply {
-		return nil
-	}
-	if !ownedByMe(info) {
+	switch AccessOf(info) {
+	case OtherOwner:
 		return fmt.Errorf("%w: %s belongs to another user; remove it or use --cache-dir with a directory of your own", ErrUnsafe, path)
-	}
-	perm := info.Mode().Perm()
-	if perm&0o022 != 0 {
-		return fmt.Errorf("%w: %s is writable by other users (mode %04o); run: chmod %04o %s", ErrUnsafe, path, perm, want, path)
-	}
-	if perm&0o077 != 0 {
+	case WritableByOthers:
+		return fmt.Errorf("%w: %s is writable by other users (mode %04o); run: chmod %04o %s", ErrUnsafe, path, info.Mode().Perm(), want, path)
+	case ReadableByOthers:
 		if err := chmod(want); err != nil {
 			return fmt.Errorf("%w: %s is readable by other users and could not be tightened: %v", ErrUnsafe, path, err)
 		}
 		f.notice("fourinsight-token: %s was readable by other users; tightened to %04o", path, want)
 	}
 	return nil
+}
+
+// Access says who besides its owner could change or read a file.
+type Access int
+
+const (
+	// Private: only its owner, you, can read or change it (or the rules do
+	// not apply: Windows protects the profile directory with ACLs).
+	Private Access = iota
+	// ReadableByOthers: others can read it but not change it.
+	ReadableByOthers
+	// WritableByOthers: others can change it.
+	WritableByOthers
+	// OtherOwner: another user owns it, and so can change it.
+	OtherOwner
+)
+
+// AccessOf applies the permission rules shared by every file that decides
+// where secrets go or holds them (cache files and directory, config file):
+// its callers refuse OtherOwner and WritableByOthers, and tighten or refuse
+// ReadableByOthers.
+func AccessOf(info fs.FileInfo) Access {
+	if !permissionsApply {
+		return Private
+	}
+	if !ownedByMe(info) {
+		return OtherOwner
+	}
+	switch perm := info.Mode().Perm(); {
+	case perm&0o022 != 0:
+		return WritableByOthers
+	case perm&0o077 != 0:
+		return ReadableByOthers
+	}
+	return Private
 }
 
 // Save writes the entry atomically: a temporary file in the same directory,
