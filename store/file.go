@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -251,13 +252,16 @@ func (f File) Save(key string, e *Entry) error {
 // writeAtomic replaces path (in the cache directory, created 0700 and
 // checked like any cache directory) with data: a temporary file in the same
 // directory, created 0600, then renamed over path, so readers see the old
-// content or the new, never a torn one. durable adds the fsyncs that make
+// content or the new, never a torn one. The temporary file is named after
+// path (tempPrefix), and the leftovers of earlier interrupted writes of path
+// go first: callers hold the session's lock. durable adds the fsyncs that make
 // the new content survive a crash.
 func (f File) writeAtomic(path string, data []byte, durable bool) error {
 	if err := f.ensureDir(); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(f.Dir, ".tmp-*")
+	f.removeLeftovers(filepath.Base(path))
+	tmp, err := os.CreateTemp(f.Dir, tempPrefix(path)+"*")
 	if err != nil {
 		return err
 	}
@@ -285,8 +289,9 @@ func (f File) ensureDir() error {
 	return f.checkDir()
 }
 
-// Delete forgets the session. Its lock file stays: removing a lock file that
-// another process may be waiting on would let two processes in at once.
+// Delete forgets the session, with what interrupted writes of it left. Its
+// lock file stays: removing a lock file that another process may be waiting
+// on would let two processes in at once.
 func (f File) Delete(key string) error {
 	if err := CheckKey(key); err != nil {
 		return err
@@ -294,10 +299,13 @@ func (f File) Delete(key string) error {
 	if err := os.Remove(f.Path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("cannot remove the cached session: %w", err)
 	}
+	f.removeLeftovers(f.sessionFiles(key)...)
 	return nil
 }
 
 // Keys lists the sessions that have an entry, the default session as "".
+// It also removes the temporary files that interrupted writes left more
+// than staleTemp ago (logout --all lists first, so it leaves none behind).
 func (f File) Keys() ([]string, error) {
 	names, err := os.ReadDir(f.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -319,12 +327,19 @@ func (f File) Keys() ([]string, error) {
 		}
 	}
 	sort.Strings(keys)
+	f.removeLeftovers()
 	return keys, nil
 }
 
 // Lock takes the session's cross-process lock (token[.KEY].lock), waiting
-// until ctx is done. waiting is called once if the lock is not free at once,
-// so the caller can say why it is waiting. The returned func releases it.
+// until ctx is done; it tries once even when ctx is already done
+// (--lock-timeout 0s). waiting is called once if the lock is not free at
+// once, so the caller can say why it is waiting. The returned func releases
+// it. A wait ended by ctx's deadline is ErrLockTimeout; one ended by
+// cancelling ctx (Ctrl-C, SIGTERM) says it was interrupted and is
+// errors.Is(err, context.Canceled). A lock file that is a symbolic link or
+// not a regular file is ErrUnsafe: nothing is created where a link points.
+// Holding the lock, it removes what interrupted writes of the session left.
 func (f File) Lock(ctx context.Context, key string, waiting func()) (unlock func(), err error) {
 	if err := CheckKey(key); err != nil {
 		return nil, err
@@ -332,24 +347,123 @@ func (f File) Lock(ctx context.Context, key string, waiting func()) (unlock func
 	if err := f.ensureDir(); err != nil {
 		return nil, err
 	}
-	l := flock.New(f.Path(key)+".lock", flock.SetPermissions(0o600))
+	path := f.Path(key) + ".lock"
+	if err := safefile.Check(path, lockOptions); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, refused(err, "cannot lock the token cache")
+	}
+	l := flock.New(path, flock.SetFlag(safefile.LockFlags), flock.SetPermissions(0o600))
 	ok, err := l.TryLock()
-	if err == nil && !ok {
+	if err == nil && !ok && ctx.Err() == nil {
 		if waiting != nil {
 			waiting()
 		}
 		ok, err = l.TryLockContext(ctx, 25*time.Millisecond)
 	}
+	if err == nil && !ok {
+		err = ctx.Err() // done before the first try
+	}
+	if err == nil {
+		err = lockedRegular(l, path)
+	}
 	if err != nil {
 		l.Close()
-		if ctx.Err() != nil {
+		switch {
+		case errors.Is(err, context.Canceled):
+			return nil, interrupted("interrupted while waiting for another fourinsight-token working on session " + displayKey(key))
+		case errors.Is(err, context.DeadlineExceeded):
 			return nil, fmt.Errorf("%w on session %q (raise --lock-timeout, or look for a stuck process)", ErrLockTimeout, key)
+		case safefile.IsSymlinkErr(err):
+			return nil, refused(fmt.Errorf("%s %w", path, safefile.ErrSymlink), "")
 		}
-		return nil, fmt.Errorf("cannot lock the token cache: %w", err)
+		return nil, refused(err, "cannot lock the token cache")
 	}
-	if !ok {
-		l.Close()
-		return nil, ErrLockTimeout
-	}
+	f.removeLeftovers(f.sessionFiles(key)...)
 	return func() { l.Unlock(); l.Close() }, nil
+}
+
+// lockOptions: a lock file is a regular file, never reached through a link.
+var lockOptions = safefile.Options{NoFollow: true}
+
+// lockedRegular checks the file l opened: a FIFO or device swapped in after
+// the check is no lock.
+func lockedRegular(l *flock.Flock, path string) error {
+	info, err := l.Stat()
+	if err != nil {
+		return err
+	}
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s %w", path, safefile.ErrNotRegular)
+	}
+	return nil
+}
+
+// interrupted is a wait that a signal ended: its own text, and
+// errors.Is(err, context.Canceled).
+type interrupted string
+
+func (e interrupted) Error() string { return string(e) }
+func (e interrupted) Unwrap() error { return context.Canceled }
+
+// staleTemp is the age after which a temporary file was surely left by an
+// interrupted write, whichever session it belongs to: a write takes
+// milliseconds.
+const staleTemp = 10 * time.Second
+
+// tempPrefix starts the names of the temporary files that writes of target
+// make: "." + its name + ".tmp-", then os.CreateTemp's digits.
+func tempPrefix(target string) string { return "." + filepath.Base(target) + ".tmp-" }
+
+// tempTarget reports whether name is a temporary file of a write, and the
+// name of the file it was to replace ("" for the ".tmp-N" of earlier
+// versions). Cache file names never start with '.', marker names always
+// do, so no target's temporary files look like another's.
+func tempTarget(name string) (target string, ok bool) {
+	i := strings.LastIndex(name, ".tmp-")
+	if i < 0 || name[0] != '.' || !digits(name[i+len(".tmp-"):]) {
+		return "", false
+	}
+	if i == 0 {
+		return "", true
+	}
+	return name[1:i], true
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// sessionFiles names the files a session writes: its entry and markers.
+func (f File) sessionFiles(key string) []string {
+	return []string{filepath.Base(f.Path(key)), filepath.Base(markerPath(f.Dir, key)), filepath.Base(f.failurePath(key))}
+}
+
+// removeLeftovers removes the temporary files of interrupted writes (kill -9,
+// a crash): they may hold tokens and nothing reads them. Those of targets go
+// at any age, since the caller holds the lock under which they are written;
+// any other only once older than staleTemp, so that a write of another
+// session under way is not disturbed. Failures are ignored: it is
+// housekeeping.
+func (f File) removeLeftovers(targets ...string) {
+	names, err := os.ReadDir(f.Dir)
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		target, ok := tempTarget(n.Name())
+		if !ok {
+			continue
+		}
+		if target == "" || !slices.Contains(targets, target) {
+			info, err := n.Info()
+			if err != nil || time.Since(info.ModTime()) < staleTemp {
+				continue
+			}
+		}
+		os.Remove(filepath.Join(f.Dir, n.Name()))
+	}
 }

@@ -4,7 +4,6 @@ package safefile
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 )
 
@@ -12,23 +11,12 @@ import (
 // has no O_NOFOLLOW; callers check the path with Lstat first.
 const LockFlags = os.O_CREATE | os.O_RDONLY
 
-// open refuses a symbolic link when noFollow, and a device, socket or
-// directory before opening it (opening CON would wait for typing); Open
+// open checks path before opening it: a symbolic link when o.NoFollow, and
+// a device, socket or directory (opening CON would wait for typing). Open
 // checks the kind again on the open file.
 func open(path string, o Options) (*os.File, error) {
-	stat := os.Stat
-	if o.NoFollow {
-		stat = os.Lstat
-	}
-	info, err := stat(path)
-	if err != nil {
+	if err := Check(path, o); err != nil {
 		return nil, err
-	}
-	if info.Mode()&fs.ModeSymlink != 0 {
-		return nil, symlink(path)
-	}
-	if m := info.Mode(); !m.IsRegular() && m&fs.ModeNamedPipe == 0 {
-		return nil, checkKind(path, info, o.Pipe)
 	}
 	return os.Open(path)
 }

@@ -140,3 +140,22 @@ func (r *refusal) Error() string { return r.msg }
 func (r *refusal) Unwrap() error { return r.err }
 
 func symlink(path string) error { return &refusal{path + " is a symbolic link", ErrSymlink} }
+
+// Check applies o's rules to path without opening it: Lstat (Stat when
+// following links), then the same refusals as Open. Where opening could
+// create the file (a lock file), this says what is wrong before anything
+// is created through a link.
+func Check(path string, o Options) error {
+	stat := os.Stat
+	if o.NoFollow {
+		stat = os.Lstat
+	}
+	info, err := stat(path)
+	if err != nil {
+		return err
+	}
+	if info.Mode()&fs.ModeSymlink != 0 {
+		return symlink(path)
+	}
+	return checkKind(path, info, o.Pipe)
+}
