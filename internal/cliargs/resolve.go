@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/broker/profile"
+	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
@@ -105,18 +106,23 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	return r, nil
 }
 
+// maxSecretSize bounds what is read of a client secret file (or stdin).
+const maxSecretSize = 64 << 10
+
 // clientSecret finds a secret the user supplied: --client-secret-file, then
-// FOURINSIGHT_CLIENT_SECRET, then the profile's file or inline secret.
+// FOURINSIGHT_CLIENT_SECRET, then the profile's file or inline secret. A
+// secret file may be a pipe (--client-secret-file <(pass show svc)); it is
+// read without blocking on a pipe nobody writes to, and never past
+// maxSecretSize.
 func clientSecret(g Globals, p profile.Profile, stdin io.Reader) (string, bool, error) {
 	readFile := func(path string) (string, bool, error) {
 		var data []byte
 		var err error
 		if path == "-" {
-			data, err = io.ReadAll(io.LimitReader(stdin, 64<<10))
-		} else {
-			data, err = os.ReadFile(path)
-		}
-		if err != nil {
+			if data, err = safefile.ReadAll(stdin, maxSecretSize); err != nil {
+				return "", false, fmt.Errorf("%w: the client secret on stdin: %v", profile.ErrConfig, err)
+			}
+		} else if data, err = safefile.Read(path, safefile.Options{Max: maxSecretSize, Pipe: true}); err != nil {
 			return "", false, fmt.Errorf("%w: cannot read the client secret file: %v", profile.ErrConfig, err)
 		}
 		s := strings.TrimSpace(string(data))
