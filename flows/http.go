@@ -14,11 +14,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
 )
 
 // Logf receives debug lines (-v). It is never given a token, code or secret.
@@ -35,6 +35,10 @@ type HTTPOptions struct {
 // maxBody bounds every response read from a provider.
 const maxBody = 1 << 20
 
+// maxCAFile bounds what is read of --ca-file; a full system bundle is
+// a few hundred KiB.
+const maxCAFile = 4 << 20
+
 // maxRetryAfter is the longest Retry-After we wait for; a longer one ends the
 // call with the provider's answer.
 const maxRetryAfter = 10 * time.Second
@@ -44,7 +48,7 @@ const maxRetryAfter = 10 * time.Second
 func NewHTTPClient(o HTTPOptions) (*http.Client, error) {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
+		pem, err := safefile.Read(o.CAFile, safefile.Options{Max: maxCAFile, Pipe: true})
 		if err != nil {
 			return nil, fmt.Errorf("cannot read --ca-file: %w", err)
 		}

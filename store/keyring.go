@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
 )
 
 // Errors of the keyring store, told apart with errors.Is.
@@ -179,7 +181,7 @@ func (k *Keyring) Load(key string) (*Entry, error) {
 // elsewhere explains a session missing from the keyring that is kept in the
 // file store, or that another keyring backend holds.
 func (k *Keyring) elsewhere(key string) error {
-	if m, ok := readMarker(k.Dir, key); ok && m.Backend != "" && k.backend != "" && m.Backend != k.backend {
+	if m, ok, _ := readMarker(k.Dir, key); ok && m.Backend != "" && k.backend != "" && m.Backend != k.backend {
 		return errorOf(ErrOtherStore, "session %s was saved in the keyring's %s backend, but the keyring now uses %s; run with --keyring-backend %s (or FOURINSIGHT_KEYRING_BACKEND=%s), or forget it there with: fourinsight-token logout --store keyring --keyring-backend %s%s", displayKey(key), m.Backend, k.backend, m.Backend, m.Backend, m.Backend, sessionArg(key))
 	}
 	path := File{Dir: k.Dir}.Path(key)
@@ -533,22 +535,27 @@ func writeMarker(dir, key string, m marker) error {
 	return File{Dir: dir}.writeAtomic(markerPath(dir, key), append(data, '\n'), false)
 }
 
-func readMarker(dir, key string) (marker, bool) {
+// readMarker reads the session's marker: found or not, and ErrUnsafe for
+// a marker that is not a regular file (a symbolic link, a FIFO).
+func readMarker(dir, key string) (marker, bool, error) {
 	var m marker
-	data, err := os.ReadFile(markerPath(dir, key))
+	data, err := safefile.Read(markerPath(dir, key), markerOptions)
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, false, nil
+	}
 	if err != nil {
-		return m, false
+		return m, false, refused(err, "cannot read the keyring marker")
 	}
 	json.Unmarshal(data, &m) // an unreadable marker still says "keyring"
-	return m, true
+	return m, true, nil
 }
 
 // keyringMarked is the file store's check: ErrOtherStore when the session
 // has no file but lives in the keyring.
 func keyringMarked(dir, key string) error {
-	m, ok := readMarker(dir, key)
+	m, ok, err := readMarker(dir, key)
 	if !ok {
-		return nil
+		return err
 	}
 	backend := ""
 	if m.Backend != "" {

@@ -3,9 +3,10 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"path/filepath"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
 )
 
 // Outage remembers that the provider did not answer a refresh or sign-in of
@@ -45,12 +46,7 @@ func (f File) LastOutage(key string) *Outage {
 	if CheckKey(key) != nil {
 		return nil
 	}
-	file, err := openNoFollow(f.outagePath(key))
-	if err != nil {
-		return nil
-	}
-	defer file.Close()
-	data, err := io.ReadAll(io.LimitReader(file, 4096))
+	data, err := safefile.Read(f.outagePath(key), markerOptions)
 	if err != nil {
 		return nil
 	}

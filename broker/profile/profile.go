@@ -6,6 +6,7 @@
 package profile
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
+	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
 // Profile is a named set of provider settings. Fields left empty fall back to
@@ -117,32 +121,61 @@ func DefaultConfigPath() string {
 }
 
 // LoadConfig reads the config file. A missing file is an empty config unless
-// the user named it explicitly.
+// the user named it explicitly. It decides where secrets are sent, so it is
+// read as a cache file is: without blocking, at most maxConfigSize, and
+// refused when another user owns it or others can change it (store.AccessOf).
+// A pipe works too (--config <(make-config)).
 func LoadConfig(path string, explicit bool) (Config, error) {
 	var c Config
 	if path == "" {
 		return c, nil
 	}
-	data, err := os.ReadFile(path)
+	data, access, err := readConfig(path)
 	if errors.Is(err, fs.ErrNotExist) && !explicit {
 		return c, nil
 	}
 	if err != nil {
-		return c, fmt.Errorf("%w: cannot read config file: %v", ErrConfig, err)
+		return c, err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	if len(bytes.TrimSpace(data)) == 0 {
+		return c, fmt.Errorf("%w: the config file %s is empty", ErrConfig, path)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return c, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
 	}
 	for name, p := range c.Profiles {
-		if p.ClientSecret != "" {
-			if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 && secretModeMatters {
-				return c, fmt.Errorf("%w: %s holds a client_secret for profile %q but other users can read it; run: chmod 600 %s", ErrConfig, path, name, path)
-			}
+		if p.ClientSecret != "" && access == store.ReadableByOthers {
+			return c, fmt.Errorf("%w: %s holds a client_secret for profile %q but other users can read it; run: chmod 600 %s", ErrConfig, path, name, path)
 		}
 	}
 	return c, nil
+}
+
+// maxConfigSize bounds what is read of a config file; real ones are a few KiB.
+const maxConfigSize = 1 << 20
+
+// readConfig reads the config file and says who else can read it, refusing
+// one that others could change.
+func readConfig(path string) ([]byte, store.Access, error) {
+	f, info, err := safefile.Open(path, safefile.Options{Pipe: true})
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: cannot read the config file: %w", ErrConfig, err)
+	}
+	defer f.Close()
+	access := store.AccessOf(info)
+	switch access {
+	case store.OtherOwner:
+		return nil, 0, fmt.Errorf("%w: the config file %s belongs to another user, and it decides where secrets are sent; use a copy of your own (--config or FOURINSIGHT_CONFIG)", ErrConfig, path)
+	case store.WritableByOthers:
+		return nil, 0, fmt.Errorf("%w: the config file %s is writable by other users (mode %04o), and it decides where secrets are sent; run: chmod go-w %s", ErrConfig, path, info.Mode().Perm(), path)
+	}
+	data, err := safefile.ReadAll(f, maxConfigSize)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: cannot read the config file %s: %v", ErrConfig, path, err)
+	}
+	return data, access, nil
 }
 
 // Profile returns the named profile: the built-in one, a config profile, or

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/broker/profile"
@@ -44,7 +43,7 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 	if g.Force || g.NoStore || g.ClientSecretFile == "-" {
 		return 0, false // a sign-in, no cache, or stdin to read
 	}
-	r, err := cliargs.Resolve(g, strings.NewReader(""))
+	r, err := cliargs.Resolve(g, nil) // nil: no stdin or pipe is read here (cliargs.ErrPipe)
 	if err != nil || r.Settings.Profile.Store == "keyring" {
 		return 0, false
 	}

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/broker/profile"
+	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
@@ -45,7 +47,10 @@ type Resolved struct {
 }
 
 // Resolve resolves the global flags. stdin is read only for
-// --client-secret-file -.
+// --client-secret-file -. A nil stdin is the fast front's: it hands every
+// failure to the full command line, so it must not read what cannot be read
+// twice (stdin, a pipe such as --client-secret-file <(pass show svc)); such
+// a config or secret file is ErrPipe instead.
 func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	var r Resolved
 	r.Key = g.Session
@@ -55,6 +60,9 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	cfgPath, explicit := g.Config, g.Config != ""
 	if !explicit {
 		cfgPath = profile.DefaultConfigPath()
+	}
+	if stdin == nil && !regularOrMissing(cfgPath) {
+		return r, ErrPipe
 	}
 	cfg, err := profile.LoadConfig(cfgPath, explicit)
 	if err != nil {
@@ -140,18 +148,38 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	return r, nil
 }
 
+// ErrPipe: Resolve was not to read stdin or a pipe (see Resolve).
+var ErrPipe = errors.New("a pipe is read by the full command line only")
+
+// regularOrMissing reports whether path names a regular file or nothing:
+// anything else is left to the full command line, which says what is wrong.
+// It stats, not opens: opening a named FIFO would let its writer start,
+// and closing it unread would break its pipe.
+func regularOrMissing(path string) bool {
+	info, err := os.Stat(path)
+	return errors.Is(err, fs.ErrNotExist) || err == nil && info.Mode().IsRegular()
+}
+
+// maxSecretSize bounds what is read of a client secret file (or stdin).
+const maxSecretSize = 64 << 10
+
 // clientSecret finds a secret the user supplied: --client-secret-file, then
-// FOURINSIGHT_CLIENT_SECRET, then the profile's file or inline secret.
+// FOURINSIGHT_CLIENT_SECRET, then the profile's file or inline secret. A
+// secret file may be a pipe (--client-secret-file <(pass show svc)); it is
+// read without blocking on a pipe nobody writes to, and never past
+// maxSecretSize.
 func clientSecret(g Globals, p profile.Profile, stdin io.Reader) (string, bool, error) {
 	readFile := func(path string) (string, bool, error) {
 		var data []byte
 		var err error
-		if path == "-" {
-			data, err = io.ReadAll(io.LimitReader(stdin, 64<<10))
-		} else {
-			data, err = os.ReadFile(path)
+		if stdin == nil && (path == "-" || !regularOrMissing(path)) {
+			return "", false, ErrPipe
 		}
-		if err != nil {
+		if path == "-" {
+			if data, err = safefile.ReadAll(stdin, maxSecretSize); err != nil {
+				return "", false, fmt.Errorf("%w: the client secret on stdin: %v", profile.ErrConfig, err)
+			}
+		} else if data, err = safefile.Read(path, safefile.Options{Max: maxSecretSize, Pipe: true}); err != nil {
 			return "", false, fmt.Errorf("%w: cannot read the client secret file: %v", profile.ErrConfig, err)
 		}
 		s := strings.TrimSpace(string(data))
