@@ -31,8 +31,11 @@ type Interaction struct {
 	OpenBrowser func(url string) error
 }
 
-// signIn runs the settings' flow and saves what it got over prev.
-func (b *Broker) signIn(ctx context.Context, key string, prev *store.Entry) (*store.Entry, error) {
+// signIn runs the settings' flow and saves what it got over prev. refused
+// says why a refresh could not do instead ("" when there was none to try):
+// it is told once, as part of the refusal when no sign-in may start here,
+// or as the notice before the sign-in starts.
+func (b *Broker) signIn(ctx context.Context, key string, prev *store.Entry, refused string) (*store.Entry, error) {
 	if err := b.Settings.CheckSecret(key); err != nil {
 		return nil, err
 	}
@@ -41,17 +44,30 @@ func (b *Broker) signIn(ctx context.Context, key string, prev *store.Entry) (*st
 		return nil, err
 	}
 	if b.Settings.ClientFlow() {
-		return b.clientCredentials(ctx, key, prev)
+		e, err := b.clientCredentials(ctx, key, prev)
+		if err != nil {
+			b.rememberOutage(key, err)
+		}
+		return e, err
+	}
+	because := func(err error) error {
+		if refused == "" {
+			return err
+		}
+		return fmt.Errorf("%s: %w", refused, err)
 	}
 	if err := b.recentFailure(key); err != nil {
-		return nil, err
+		return nil, because(err)
 	}
 	flow, err := b.chooseFlow(ctx)
 	if err != nil {
-		return nil, err
+		return nil, because(err)
 	}
 	if err := b.mayInteract(key, flow); err != nil {
-		return nil, err
+		return nil, because(err)
+	}
+	if refused != "" {
+		b.warn("%s; signing in again", refused)
 	}
 	cfg, err := b.oauthConfig(ctx, true)
 	if err != nil {
@@ -192,6 +208,6 @@ func (b *Broker) paste(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token, 
 	if err := pkg.CheckTrusted(b.Settings.TrustedHosts()); err != nil {
 		return nil, "", err
 	}
-	tok, err := flows.ExchangePackage(ctx, cfg, pkg)
+	tok, err := flows.ExchangePackage(flows.Committed(ctx), cfg, pkg)
 	return tok, pkg.Endpoint, err
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/fourinsight-token/fourinsight-token/flows/urls"
@@ -286,6 +284,8 @@ func pasteRedirect(ctx context.Context, o BrowserOptions, redirect *url.URL, sta
 // exchangeCode trades the code with the PKCE verifier and checks the ID
 // token's nonce (and signature, when the provider's keys are known).
 func exchangeCode(ctx context.Context, cfg *oauth2.Config, code, verifier, nonce string, o BrowserOptions) (*oauth2.Token, error) {
+	// The code is spent once sent: a signal must not lose the answer.
+	ctx = Committed(ctx)
 	tok, err := Exchange(ctx, cfg, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, err
@@ -309,18 +309,10 @@ func exchangeCode(ctx context.Context, cfg *oauth2.Config, code, verifier, nonce
 // straight from the token endpoint (OpenID Connect Core §3.1.3.7).
 func idTokenNonce(ctx context.Context, clientID, raw string, o BrowserOptions) (string, error) {
 	if o.Keys == "" || o.Issuer == "" {
-		parts := strings.Split(raw, ".")
-		if len(parts) != 3 {
-			return "", errors.New("not a JWT")
-		}
-		payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-		if err != nil {
-			return "", errors.New("not a JWT")
-		}
 		var claims struct {
 			Nonce string `json:"nonce"`
 		}
-		if err := json.Unmarshal(payload, &claims); err != nil {
+		if !JWTClaims(raw, &claims) {
 			return "", errors.New("not a JWT")
 		}
 		o.logf("browser: checked the ID token's nonce (no issuer keys to verify its signature)")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"golang.org/x/oauth2"
 )
 
@@ -41,7 +42,7 @@ func Device(ctx context.Context, cfg *oauth2.Config, o DeviceOptions) (*oauth2.T
 	if !da.Expiry.IsZero() {
 		expires = fmt.Sprintf(" (the code expires in %s)", HumanDuration(time.Until(da.Expiry)))
 	}
-	fmt.Fprintf(o.Out, "To sign in, open this address in a browser on any device:\n\n    %s\n\nand enter the code:  %s\n\n", da.VerificationURI, da.UserCode)
+	fmt.Fprintf(o.Out, "To sign in, open this address in a browser on any device:\n\n    %s\n\nand enter the code:  %s\n\n", da.VerificationURI, urls.Printable(da.UserCode, 40))
 	if da.VerificationURIComplete != "" && CheckURL(da.VerificationURIComplete) == nil {
 		fmt.Fprintf(o.Out, "(or open %s, which fills in the code)\n\n", da.VerificationURIComplete)
 	}
@@ -56,7 +57,7 @@ func Device(ctx context.Context, cfg *oauth2.Config, o DeviceOptions) (*oauth2.T
 
 	tok, err := cfg.DeviceAccessToken(ctx, da)
 	if err == nil {
-		return tok, nil
+		return issued(tok, nil, "the token endpoint", cfg.Endpoint.TokenURL)
 	}
 	var re *oauth2.RetrieveError
 	switch {

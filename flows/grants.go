@@ -27,7 +27,7 @@ func ClientCredentials(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token, 
 		AuthStyle:    cfg.Endpoint.AuthStyle,
 	}
 	tok, err := cc.Token(ctx)
-	return tok, explain(err, "the token endpoint", cfg.Endpoint.TokenURL)
+	return issued(tok, err, "the token endpoint", cfg.Endpoint.TokenURL)
 }
 
 // Refresh trades a refresh token for a new token. When the provider does not
@@ -35,13 +35,13 @@ func ClientCredentials(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token, 
 // invalid_grant answer (IsInvalidGrant) means the refresh token is dead.
 func Refresh(ctx context.Context, cfg *oauth2.Config, refreshToken string) (*oauth2.Token, error) {
 	tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
-	return tok, explain(err, "the token endpoint", cfg.Endpoint.TokenURL)
+	return issued(tok, err, "the token endpoint", cfg.Endpoint.TokenURL)
 }
 
 // Exchange trades an authorization code for a token.
 func Exchange(ctx context.Context, cfg *oauth2.Config, code string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, error) {
 	tok, err := cfg.Exchange(ctx, code, opts...)
-	return tok, explain(err, "the token endpoint", cfg.Endpoint.TokenURL)
+	return issued(tok, err, "the token endpoint", cfg.Endpoint.TokenURL)
 }
 
 // Revoke asks the provider to forget a refresh token (RFC 7009). Callers

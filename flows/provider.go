@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"net/http"
@@ -42,9 +43,29 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (Endpoint
 	}
 	_ = p.Claims(&extra)
 	ep := p.Endpoint()
-	return Endpoints{Issuer: issuer, Auth: ep.AuthURL, Token: ep.TokenURL, Device: ep.DeviceAuthURL,
-		Revocation: extra.Revocation, Keys: extra.Keys, SigningAlgs: extra.SigningAlgs}, nil
+	found := Endpoints{Issuer: issuer, Auth: ep.AuthURL, Token: ep.TokenURL, Device: ep.DeviceAuthURL,
+		Revocation: extra.Revocation, Keys: extra.Keys, SigningAlgs: extra.SigningAlgs}
+	// The document decides where secrets, codes and refresh tokens go: its
+	// endpoints meet the same rule as any configured one.
+	for _, e := range []struct{ name, url string }{
+		{"authorization_endpoint", found.Auth}, {"token_endpoint", found.Token},
+		{"device_authorization_endpoint", found.Device}, {"revocation_endpoint", found.Revocation},
+		{"jwks_uri", found.Keys},
+	} {
+		if e.url == "" {
+			continue
+		}
+		if err := CheckURL(e.url); err != nil {
+			return Endpoints{}, fmt.Errorf("%w: the discovery document of %s names a %s that is not allowed: %v; nothing was sent there (fix the discovery document, or set every endpoint explicitly so that it is not read)", ErrUnsafeEndpoint, urls.Show(issuer), e.name, err)
+		}
+	}
+	return found, nil
 }
+
+// ErrUnsafeEndpoint: a URL that secrets would be sent to breaks the endpoint
+// rules (not https, user info) or names a host the settings do not trust.
+// It is a configuration error (exit 2); nothing was sent.
+var ErrUnsafeEndpoint = errors.New("endpoint not allowed")
 
 // CheckURL accepts https URLs, and plain http only for loopback hosts, where
 // nothing crosses a network.

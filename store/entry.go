@@ -98,9 +98,32 @@ func (e *Entry) fields() map[string]json.RawMessage {
 	return l.m
 }
 
-// ValidFor reports whether the access token stays valid for at least d from now.
+// ValidFor reports whether the entry can serve: its access token is a bearer
+// token that stays valid for at least d from now. An expiry that is unknown,
+// now or past never serves, and neither does a token that could inject lines
+// or headers into what consumers print.
 func (e *Entry) ValidFor(d time.Duration, now time.Time) bool {
-	return e != nil && e.AccessToken != "" && !e.ExpiresAt.IsZero() && e.ExpiresAt.Sub(now) >= d
+	return e != nil && e.ExpiresAt.After(now) && e.ExpiresAt.Sub(now) >= d && IsBearerToken(e.AccessToken)
+}
+
+// IsBearerToken reports whether s is an RFC 6750 bearer token (b64token):
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=". Nothing else
+// is handed out: a space or line break would split the header or line that
+// every consumer builds from it.
+func IsBearerToken(s string) bool {
+	body := strings.TrimRight(s, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // ErrCorrupt is returned for cache content that is not a JSON object.

@@ -73,7 +73,7 @@ func TestSaveLoadKeysDelete(t *testing.T) {
 	if _, err := f.Load("ws0"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
 	}
-	left, _ := filepath.Glob(filepath.Join(f.Dir, ".tmp-*"))
+	left, _ := filepath.Glob(filepath.Join(f.Dir, ".*tmp-*"))
 	if len(left) != 0 {
 		t.Fatalf("temporary files left behind: %v", left)
 	}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
 )
 
 // Errors of the keyring store, told apart with errors.Is.
@@ -46,6 +48,9 @@ func errorOf(kind error, format string, args ...any) error {
 
 // HelperName is the keyring helper's command name.
 const HelperName = "fourinsight-token-keyring"
+
+// PasswordEnv holds the encrypted-file backend's password.
+const PasswordEnv = "FOURINSIGHT_KEYRING_PASSWORD"
 
 // HelperEnv names the keyring helper explicitly (tests, packagers).
 const HelperEnv = "FOURINSIGHT_KEYRING_HELPER"
@@ -79,6 +84,10 @@ type Keyring struct {
 	// Password asks for the encrypted-file backend's password (twice when
 	// confirm, for a new one). nil: never ask.
 	Password func(prompt string, confirm bool) (string, error)
+	// EnvPassword is the encrypted-file password the user set in
+	// PasswordEnv, handed to the helper alone (it is no longer in this
+	// process's environment, so that no other child inherits it).
+	EnvPassword string
 	// Logf receives debug lines; never secrets.
 	Logf func(format string, args ...any)
 
@@ -172,7 +181,7 @@ func (k *Keyring) Load(key string) (*Entry, error) {
 // elsewhere explains a session missing from the keyring that is kept in the
 // file store, or that another keyring backend holds.
 func (k *Keyring) elsewhere(key string) error {
-	if m, ok := readMarker(k.Dir, key); ok && m.Backend != "" && k.backend != "" && m.Backend != k.backend {
+	if m, ok, _ := readMarker(k.Dir, key); ok && m.Backend != "" && k.backend != "" && m.Backend != k.backend {
 		return errorOf(ErrOtherStore, "session %s was saved in the keyring's %s backend, but the keyring now uses %s; run with --keyring-backend %s (or FOURINSIGHT_KEYRING_BACKEND=%s), or forget it there with: fourinsight-token logout --store keyring --keyring-backend %s%s", displayKey(key), m.Backend, k.backend, m.Backend, m.Backend, m.Backend, sessionArg(key))
 	}
 	path := File{Dir: k.Dir}.Path(key)
@@ -366,6 +375,9 @@ func (k *Keyring) start() (*helperProc, error) {
 	}
 	cmd := exec.Command(path)
 	cmd.Env = helperEnv(os.Environ(), k.Backend)
+	if k.EnvPassword != "" {
+		cmd.Env = setEnv(cmd.Env, PasswordEnv, k.EnvPassword)
+	}
 	// A program the helper ran (pass runs gpg, which may start gpg-agent)
 	// may hold its pipes open: do not wait for them once it has exited.
 	cmd.WaitDelay = time.Second
@@ -523,22 +535,27 @@ func writeMarker(dir, key string, m marker) error {
 	return File{Dir: dir}.writeAtomic(markerPath(dir, key), append(data, '\n'), false)
 }
 
-func readMarker(dir, key string) (marker, bool) {
+// readMarker reads the session's marker: found or not, and ErrUnsafe for
+// a marker that is not a regular file (a symbolic link, a FIFO).
+func readMarker(dir, key string) (marker, bool, error) {
 	var m marker
-	data, err := os.ReadFile(markerPath(dir, key))
+	data, err := safefile.Read(markerPath(dir, key), markerOptions)
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, false, nil
+	}
 	if err != nil {
-		return m, false
+		return m, false, refused(err, "cannot read the keyring marker")
 	}
 	json.Unmarshal(data, &m) // an unreadable marker still says "keyring"
-	return m, true
+	return m, true, nil
 }
 
 // keyringMarked is the file store's check: ErrOtherStore when the session
 // has no file but lives in the keyring.
 func keyringMarked(dir, key string) error {
-	m, ok := readMarker(dir, key)
+	m, ok, err := readMarker(dir, key)
 	if !ok {
-		return nil
+		return err
 	}
 	backend := ""
 	if m.Backend != "" {

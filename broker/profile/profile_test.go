@@ -44,7 +44,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := c.Profile("")
-	if err != nil || p.Name != "corp" || p.Issuer != "https://idp.example" || time.Duration(p.MinValid) != 5*time.Minute {
+	if err != nil || p.Name != "corp" || p.Issuer != "https://idp.example" || p.MinValid == nil || time.Duration(*p.MinValid) != 5*time.Minute {
 		t.Fatalf("default profile = %+v, %v", p, err)
 	}
 	b, _ := c.Profile("4insight")

@@ -23,6 +23,9 @@ func (a *app) get(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, stopped := caught(ctx); stopped {
+		return nil // saved; whoever asked is going away (run reports it)
+	}
 	return out.Write(a.stdout, e, key)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fourinsight-token/fourinsight-token/broker"
 	"github.com/fourinsight-token/fourinsight-token/flows"
+	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"github.com/fourinsight-token/fourinsight-token/store"
 	"golang.org/x/term"
 )
@@ -21,7 +22,7 @@ func (a *app) keyringStore(dir string, logf flows.Logf) (*store.Keyring, error) 
 	if err := store.CheckKeyringBackend(g.KeyringBackend); err != nil {
 		return nil, fmt.Errorf("%w: %v", broker.ErrConfig, err)
 	}
-	k := &store.Keyring{Backend: g.KeyringBackend, Dir: dir, Logf: logf}
+	k := &store.Keyring{Backend: g.KeyringBackend, Dir: dir, Logf: logf, EnvPassword: cliargs.SecretEnv(cliargs.KeyringPasswordEnv)}
 	if v := os.Getenv("FOURINSIGHT_KEYRING_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

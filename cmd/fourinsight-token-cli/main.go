@@ -1,6 +1,7 @@
-// Command fourinsight-token prints OAuth2 access tokens for the 4insight API
-// (or any OpenID provider) from a file-locked cache, signing in only when the
-// cache cannot serve. See docs/ and the command-line contract (cli.md).
+// Command fourinsight-token-cli is fourinsight-token's full command line:
+// every command, sign-ins and refreshes. The fast front, fourinsight-token,
+// answers a plain cached get itself and hands everything else over to this
+// program. See docs/ for the command-line contract.
 package main
 
 import (
@@ -15,7 +16,9 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/fourinsight-token/fourinsight-token/broker"
 	"github.com/fourinsight-token/fourinsight-token/flows"
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
+	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
@@ -26,11 +29,15 @@ var (
 )
 
 func main() {
+	// This process may hold a client secret and refresh tokens: no core
+	// dump, and no child inherits the variables secrets came from.
+	nodump.Protect()
+	cliargs.TakeSecretEnv()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // errUsage: the command line itself is wrong (exit 2).
-var errUsage = errors.New("usage error")
+var errUsage = cliargs.ErrUsage
 
 // app is one invocation: parsed flags and the streams it may use.
 type app struct {
@@ -83,6 +90,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if code, ok := asChildExit(err); ok {
 		return code // exec: the command's status, reported by the command
 	}
+	if sig, ok := caught(ctx); ok {
+		// Work already sent (a refresh, a code exchange) was finished and
+		// saved; now end as the signal asked, with its status.
+		msg := "stopped by " + signalName(sig)
+		if err != nil {
+			msg += ": " + oneLine(explain(err))
+		} else {
+			msg += " after finishing its work; run it again for the output"
+		}
+		fmt.Fprintf(stderr, "fourinsight-token: %s\n", msg)
+		return 128 + signalNumber(sig)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "fourinsight-token: %s\n", oneLine(explain(err)))
 		return exitCode(err)
@@ -127,7 +146,7 @@ func exitCode(err error) int {
 		return 4
 	case errors.Is(err, flows.ErrUnavailable), errors.Is(err, store.ErrLockTimeout), errors.Is(err, store.ErrKeyringTimeout):
 		return 5
-	case errors.Is(err, errUsage), errors.Is(err, broker.ErrConfig), errors.Is(err, broker.ErrMismatch),
+	case errors.Is(err, errUsage), errors.Is(err, broker.ErrConfig), errors.Is(err, broker.ErrMismatch), errors.Is(err, flows.ErrUnsafeEndpoint),
 		errors.Is(err, store.ErrUnsafe), errors.Is(err, store.ErrBadKey), errors.Is(err, flows.ErrBadPackage),
 		errors.Is(err, store.ErrKeyring), errors.Is(err, store.ErrOtherStore):
 		return 2
@@ -158,4 +177,6 @@ func explain(err error) string {
 	return err.Error() + " — " + hint
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine folds a message onto one line, without control characters: parts
+// of it may come from a provider or from pasted input.
+func oneLine(s string) string { return urls.Printable(strings.Join(strings.Fields(s), " "), 1000) }

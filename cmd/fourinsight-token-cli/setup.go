@@ -26,15 +26,13 @@ func (a *app) setup() (*broker.Broker, string, error) {
 	b := &broker.Broker{
 		Settings:         r.Settings,
 		MinValid:         r.MinValid,
+		DefaultLifetime:  r.DefaultLifetime,
 		LockTimeout:      r.LockTimeout,
 		LoginTimeout:     r.LoginTimeout,
 		RetrySignInAfter: r.RetrySignInAfter,
 		HTTP:             flows.HTTPOptions{Timeout: r.Timeout, CAFile: r.Settings.Profile.CAFile},
 		Stderr:           a.stderr,
 		Replace:          g.Force,
-	}
-	if b.RetrySignInAfter == 0 {
-		b.RetrySignInAfter = broker.DefaultRetrySignInAfter
 	}
 	if g.Verbose {
 		b.Logf = func(format string, args ...any) {
@@ -46,6 +44,7 @@ func (a *app) setup() (*broker.Broker, string, error) {
 	}
 	file := store.File{Dir: r.Dir, Notice: func(msg string) { fmt.Fprintln(a.stderr, msg) }}
 	b.Locks = file
+	b.Memory = file
 	b.Store = file
 	if r.Settings.Profile.Store == "keyring" {
 		if b.Store, err = a.keyringStore(r.Dir, b.Logf); err != nil {

@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
 	"io"
 	"os"
 	"runtime"
@@ -32,6 +33,7 @@ var (
 const maxLine = 4 << 20
 
 func main() {
+	nodump.Protect() // it holds tokens and the keyring password
 	if len(os.Args) > 1 {
 		os.Exit(command(os.Args[1:], os.Stdout, os.Stderr))
 	}

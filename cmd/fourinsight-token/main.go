@@ -15,15 +15,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
+	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
 func main() {
+	nodump.Protect() // it holds an access token; one system call
 	if code, served := serveCached(os.Args[1:], os.Stdout, os.Stderr); served {
 		os.Exit(code)
 	}
@@ -42,7 +43,7 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 	if g.Force || g.NoStore || g.ClientSecretFile == "-" {
 		return 0, false // a sign-in, no cache, or stdin to read
 	}
-	r, err := cliargs.Resolve(g, strings.NewReader(""))
+	r, err := cliargs.Resolve(g, nil) // nil: no stdin or pipe is read here (cliargs.ErrPipe)
 	if err != nil || r.Settings.Profile.Store == "keyring" {
 		return 0, false
 	}
