@@ -3,13 +3,12 @@
 package store
 
 import (
-	"bufio"
-	"io"
 	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
 )
 
 // userDB names the account files read to tell a user's private group;
@@ -74,20 +73,13 @@ func privateGroup(info fs.FileInfo) bool {
 
 // eachRecord calls fn with the colon-separated fields of each line of path
 // until fn returns false; it reports false then, or when the file cannot be
-// read in full within maxUserDB.
+// read whole within maxUserDB (a member could hide past what was read).
 func eachRecord(path string, fn func([]string) bool) bool {
-	f, err := os.Open(path)
+	data, err := safefile.Read(path, safefile.Options{Max: maxUserDB})
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	if info, err := f.Stat(); err != nil || info.Size() > maxUserDB {
-		return false // a member could hide past what is read
-	}
-	sc := bufio.NewScanner(io.LimitReader(f, maxUserDB))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	for _, line := range strings.Split(string(data), "\n") {
 		if line == "" || line[0] == '#' {
 			continue
 		}
@@ -95,5 +87,5 @@ func eachRecord(path string, fn func([]string) bool) bool {
 			return false
 		}
 	}
-	return sc.Err() == nil
+	return true
 }
