@@ -160,3 +160,29 @@ func TestSessionsListsEveryEntry(t *testing.T) {
 }
 
 func bound(e *store.Entry) *store.Entry { e.Bind(); return e }
+
+// A session used with its recorded settings refreshes only at a token_url
+// those settings trust: one edited to another host is refused before its
+// refresh token goes anywhere.
+func TestRecordedSessionRefreshesOnlyAtATrustedTokenURL(t *testing.T) {
+	p, err := testop.Start(testop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	f := store.File{Dir: t.TempDir()}
+	e := &store.Entry{
+		AccessToken: "at", RefreshToken: "rt", ExpiresAt: time.Now().Add(-time.Minute), TokenURL: "https://evil.example/token",
+		Meta: &store.Meta{Provider: p.Issuer(), ClientID: testop.NativeClientID, Flow: FlowBrowser, Issuer: p.Issuer()},
+	}
+	e.Bind()
+	f.Save("web", e)
+	var stderr bytes.Buffer
+	_, err = testBroker(f, Settings{Profile: Builtin4insight()}, &stderr).Token(context.Background(), "web", false)
+	if !errors.Is(err, flows.ErrUnsafeEndpoint) || !strings.Contains(err.Error(), "evil.example") {
+		t.Fatalf("Token = %v", err)
+	}
+	if n := p.Count("token"); n != 0 {
+		t.Fatalf("%d token requests", n)
+	}
+}

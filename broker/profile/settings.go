@@ -146,7 +146,8 @@ var ErrMismatch = errors.New("session belongs to other settings")
 //     is dropped from e and these settings are used;
 //   - the recorded settings, when the user chose no provider for this call
 //     (adopted is true): a session made with --issuer X --client-id Y is
-//     served, refreshed and revoked as X and Y without repeating them;
+//     served, refreshed and revoked as X and Y without repeating them (its
+//     token_url is trusted, before a refresh, by these settings' hosts);
 //   - ErrMismatch, with what to run instead, when the provider or client
 //     chosen explicitly contradicts the record.
 //
@@ -170,10 +171,6 @@ func (s Settings) ForEntry(key string, e *store.Entry) (use Settings, adopted bo
 	r, err := s.Recorded(m)
 	if err != nil {
 		return s, false, fmt.Errorf("%w: session %s: %v", ErrConfig, SessionName(key), err)
-	}
-	if e.TokenURL != "" && !urls.Trusted(e.TokenURL, r.TrustedHosts()) {
-		return s, false, fmt.Errorf("%w: session %s refreshes at %s, which is not one of the hosts its recorded settings trust; sign in again: fourinsight-token login -f %s",
-			ErrConfig, SessionName(key), e.TokenURL, SessionFlag(key))
 	}
 	return r, true, nil
 }

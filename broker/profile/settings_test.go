@@ -68,8 +68,6 @@ func TestForEntry(t *testing.T) {
 				e.Meta.Provider = e.Meta.Issuer
 				return e
 			}},
-		{name: "a token_url the record does not trust", s: builtin(Choice{}), errIs: ErrConfig, errHas: []string{"evil.example", "login -f -s web"},
-			entry: func() *store.Entry { e := webSession(); e.TokenURL = "https://evil.example/token"; return e }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

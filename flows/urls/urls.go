@@ -96,12 +96,6 @@ func HostTrusted(host string, trusted []string) bool {
 	return false
 }
 
-// Trusted reports whether the URL's host is one of trusted (see HostTrusted).
-func Trusted(raw string, trusted []string) bool {
-	u, err := url.Parse(raw)
-	return err == nil && HostTrusted(u.Hostname(), trusted)
-}
-
 // IsLoopback reports whether host names this machine.
 func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
