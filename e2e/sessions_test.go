@@ -97,6 +97,11 @@ func TestPythonRewrittenSessionIsPythons(t *testing.T) {
 	}
 	u.WriteCache("x", entry)
 
+	st := mustOK(t, u.Run("status", "--json"))
+	if !strings.Contains(st, `"flow": "python"`) || !strings.Contains(st, `"written_by": "python"`) {
+		t.Fatalf("status does not show the rewritten session as the Python client's:\n%s", st)
+	}
+
 	u.PasteProfile(p) // the settings of the Python client's sign-in
 	r := u.Run("-s", "x")
 	if tok := mustOK(t, r); tok != py.Cache("")["access_token"] {
@@ -108,11 +113,6 @@ func TestPythonRewrittenSessionIsPythons(t *testing.T) {
 	mustOK(t, u.Run("-s", "x"))
 	if rec, _ := u.Cache("x")["fourinsight_token"].(map[string]any); rec["client_id"] != testop.UserClientID {
 		t.Fatalf("after our refresh the entry records %v", rec)
-	}
-
-	st := u.Run("status", "--json")
-	if !strings.Contains(mustOK(t, st), `"session": "x"`) {
-		t.Fatalf("status: %s", st.Stdout)
 	}
 }
 
