@@ -22,9 +22,12 @@ func TestSessionRemembersHowItWasMade(t *testing.T) {
 	u.UseBrowser("login")
 	mustOK(t, u.Run("login", "-s", "web", "--issuer", p.Issuer(), "--client-id", testop.NativeClientID))
 
-	// Served from the cache, by the front, with no provider named.
+	// Served from the cache, by the front (the full command line is not
+	// there to hand off to), with no provider named.
 	tokens := p.Count("token")
-	r := u.Run("-s", "web")
+	front := *u
+	front.Env = append(without(u.Env, "FOURINSIGHT_TOKEN_CLI"), "FOURINSIGHT_TOKEN_CLI="+filepath.Join(t.TempDir(), "missing"))
+	r := front.Run("-s", "web")
 	if tok := mustOK(t, r); strings.Count(tok, ".") != 2 || p.Count("token") != tokens {
 		t.Fatalf("not served from the cache: %q; %d token requests", tok, p.Count("token")-tokens)
 	}
