@@ -18,6 +18,7 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/store"
 	"golang.org/x/oauth2"
 )
@@ -44,7 +45,7 @@ var (
 
 // Broker hands out tokens for sessions of one profile.
 type Broker struct {
-	Settings Settings
+	Settings profile.Settings
 	Store    Store  // nil: --no-store, sign in on every call
 	Locks    Locker // may be nil only with a nil Store
 	Memory   Memory // failed sign-ins and outages per session; nil keeps none
@@ -350,7 +351,7 @@ func (b *Broker) saveOrWarn(key string, e *store.Entry) bool {
 	if e.RefreshToken != "" {
 		lost = "; if the provider rotated the refresh token, the next call needs a sign-in"
 	}
-	b.warn("could not update the cached session %s (%s); this run got its token, but it was not saved%s. Fix the cache directory (free space, permissions) or use --cache-dir", name(key), oneLine(err.Error()), lost)
+	b.warn("could not update the cached session %s (%s); this run got its token, but it was not saved%s. Fix the cache directory (free space, permissions) or use --cache-dir", name(key), printable.Line(err.Error()), lost)
 	return false
 }
 
@@ -375,7 +376,7 @@ func (b *Broker) withHTTP(ctx context.Context) (context.Context, error) {
 		}
 		b.httpClient, b.httpErr = flows.NewHTTPClient(o)
 		if b.httpErr != nil {
-			b.httpErr = fmt.Errorf("%w: %v", ErrConfig, b.httpErr)
+			b.httpErr = fmt.Errorf("%w: %v", profile.ErrConfig, b.httpErr)
 		}
 	})
 	if b.httpErr != nil {
@@ -389,6 +390,3 @@ func name(key string) string { return profile.SessionName(key) }
 
 // sessionFlag is the flag that selects the session in a suggested command.
 func sessionFlag(key string) string { return profile.SessionFlag(key) }
-
-// oneLine folds a message onto one line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/url"
@@ -60,7 +61,7 @@ func (b *Broker) Sessions(only *string) ([]SessionInfo, error) {
 			if m := e.Meta; m != nil {
 				info.WrittenBy = "fourinsight-token"
 				info.Flow, info.Provider, info.ClientID = m.Flow, m.Provider, m.ClientID
-				info.Subject = first(m.Subject, info.Subject)
+				info.Subject = cmp.Or(m.Subject, info.Subject)
 			}
 		}
 		out = append(out, info)

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"golang.org/x/oauth2"
 )
 
@@ -47,7 +48,7 @@ func ParsePackage(s string) (Package, error) {
 	if p.Endpoint == "" || p.Code == "" {
 		return Package{}, fmt.Errorf("%w: it needs both \"endpoint\" and \"code\"; copy all of what the sign-in page shows", ErrBadPackage)
 	}
-	if err := CheckURL(p.Endpoint); err != nil {
+	if err := urls.Check(p.Endpoint); err != nil {
 		return Package{}, fmt.Errorf("%w: endpoint %v", ErrBadPackage, err)
 	}
 	return p, nil
