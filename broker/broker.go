@@ -3,6 +3,7 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/store"
 	"golang.org/x/oauth2"
 )
@@ -45,7 +47,7 @@ var (
 
 // Broker hands out tokens for sessions of one profile.
 type Broker struct {
-	Settings Settings
+	Settings profile.Settings
 	Store    Store  // nil: --no-store, sign in on every call
 	Locks    Locker // may be nil only with a nil Store
 	Memory   Memory // failed sign-ins and outages per session; nil keeps none
@@ -67,9 +69,9 @@ type Broker struct {
 	// other settings instead of refusing it.
 	Replace bool
 
-	chosen  *Settings       // Settings as resolved for this call; Settings is what is in use
-	adopted bool            // Settings are a session's recorded ones
-	warned  map[string]bool // sessions whose corrupt entry was reported
+	chosen  *profile.Settings // Settings as resolved for this call; Settings is what is in use
+	adopted bool              // Settings are a session's recorded ones
+	warned  map[string]bool   // sessions whose corrupt entry was reported
 
 	httpOnce   sync.Once
 	httpClient *http.Client
@@ -144,7 +146,7 @@ func (b *Broker) Token(ctx context.Context, key string, force bool) (*store.Entr
 		return nil, err
 	}
 	if err := b.use(key, e); err != nil {
-		if !b.Replace || !errors.Is(err, ErrMismatch) {
+		if !b.Replace || !errors.Is(err, profile.ErrMismatch) {
 			return nil, err
 		}
 		b.logf("cache: replacing session %s, made with other settings (-f)", name(key))
@@ -385,14 +387,14 @@ func (b *Broker) record(flow, tokenURL string) *store.Meta {
 	m := &store.Meta{
 		Provider: id.Provider, ClientID: id.ClientID, Flow: flow, Profile: p.Name,
 		Updated: time.Now().UTC().Truncate(time.Second),
-		Issuer:  p.Issuer, AuthURL: p.AuthURL, TokenURL: first(p.TokenURL, tokenURL), DeviceAuthURL: p.DeviceAuthURL,
+		Issuer:  p.Issuer, AuthURL: p.AuthURL, TokenURL: cmp.Or(p.TokenURL, tokenURL), DeviceAuthURL: p.DeviceAuthURL,
 		RevocationURL: p.RevocationURL, SignInURL: p.SignInURL, APIBase: p.APIBase,
 		Scopes: b.scopes(!s.ClientFlow()), TrustHosts: slices.Clone(p.TrustHosts),
 		Confidential: s.ClientSecret != "",
 	}
 	if s.ClientFlow() {
 		// The service token URL is where a service account signs in again.
-		m.TokenURL = first(p.ServiceTokenURL, p.TokenURL, tokenURL)
+		m.TokenURL = cmp.Or(p.ServiceTokenURL, p.TokenURL, tokenURL)
 	}
 	return m
 }
@@ -407,7 +409,7 @@ func (b *Broker) saveOrWarn(key string, e *store.Entry) bool {
 	if e.RefreshToken != "" {
 		lost = "; if the provider rotated the refresh token, the next call needs a sign-in"
 	}
-	b.warn("could not update the cached session %s (%s); this run got its token, but it was not saved%s. Fix the cache directory (free space, permissions) or use --cache-dir", name(key), oneLine(err.Error()), lost)
+	b.warn("could not update the cached session %s (%s); this run got its token, but it was not saved%s. Fix the cache directory (free space, permissions) or use --cache-dir", name(key), printable.Line(err.Error()), lost)
 	return false
 }
 
@@ -432,7 +434,7 @@ func (b *Broker) withHTTP(ctx context.Context) (context.Context, error) {
 		}
 		b.httpClient, b.httpErr = flows.NewHTTPClient(o)
 		if b.httpErr != nil {
-			b.httpErr = fmt.Errorf("%w: %v", ErrConfig, b.httpErr)
+			b.httpErr = fmt.Errorf("%w: %v", profile.ErrConfig, b.httpErr)
 		}
 	})
 	if b.httpErr != nil {
@@ -446,6 +448,3 @@ func name(key string) string { return profile.SessionName(key) }
 
 // sessionFlag is the flag that selects the session in a suggested command.
 func sessionFlag(key string) string { return profile.SessionFlag(key) }
-
-// oneLine folds a message onto one line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -59,7 +60,7 @@ func subjectOf(e *store.Entry) string {
 			UPN   string `json:"preferred_username"`
 		}
 		if json.Unmarshal(payload, &claims) == nil {
-			if s := first(claims.UPN, claims.Email, claims.Sub); s != "" {
+			if s := cmp.Or(claims.UPN, claims.Email, claims.Sub); s != "" {
 				return s
 			}
 		}

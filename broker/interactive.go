@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/store"
 	"golang.org/x/oauth2"
@@ -19,19 +20,19 @@ func (b *Broker) interactive(ctx context.Context, flow string, cfg *oauth2.Confi
 	}
 	cfg.Endpoint.AuthURL, cfg.Endpoint.TokenURL, cfg.Endpoint.DeviceAuthURL = ep.Auth, ep.Token, ep.Device
 	if ep.Token == "" {
-		return nil, "", fmt.Errorf("%w: no token endpoint; set --issuer or --token-url", ErrConfig)
+		return nil, "", fmt.Errorf("%w: no token endpoint; set --issuer or --token-url", profile.ErrConfig)
 	}
 	in := b.Interact
 	switch flow {
-	case FlowDevice:
+	case profile.FlowDevice:
 		if ep.Device == "" {
-			return nil, "", fmt.Errorf("%w: the device flow is not possible: %s names no device authorization endpoint (its provider may not offer the device grant); use --flow browser, or set --device-auth-url", ErrConfig, b.providerName())
+			return nil, "", fmt.Errorf("%w: the device flow is not possible: %s names no device authorization endpoint (its provider may not offer the device grant); use --flow browser, or set --device-auth-url", profile.ErrConfig, b.providerName())
 		}
 		tok, err := flows.Device(ctx, cfg, flows.DeviceOptions{Out: in.Out, Logf: b.Logf})
 		return tok, ep.Token, err
 	default:
 		if ep.Auth == "" {
-			return nil, "", fmt.Errorf("%w: the browser flow is not possible: %s names no authorization endpoint; set --auth-url", ErrConfig, b.providerName())
+			return nil, "", fmt.Errorf("%w: the browser flow is not possible: %s names no authorization endpoint; set --auth-url", profile.ErrConfig, b.providerName())
 		}
 		open := in.OpenBrowser
 		if in.NoBrowser {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
@@ -42,7 +43,7 @@ func TestRecentFailure(t *testing.T) {
 				b.Store = nil
 			}
 			if tt.remember {
-				f.RememberSignInFailure("ws", store.SignInFailure{At: time.Now().Add(-tt.ago), Flow: FlowBrowser, Reason: "timed out"})
+				f.RememberSignInFailure("ws", store.SignInFailure{At: time.Now().Add(-tt.ago), Flow: profile.FlowBrowser, Reason: "timed out"})
 			}
 			err := b.recentFailure("ws")
 			if got := err != nil; got != tt.blocked {

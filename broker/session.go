@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -75,7 +76,7 @@ func (b *Broker) Sessions(only *string) ([]SessionInfo, error) {
 			if m := e.Meta; m != nil && e.Bound() { // else the Python client signed in again under it
 				info.WrittenBy = "fourinsight-token"
 				info.Flow, info.Provider, info.ClientID = m.Flow, m.Provider, m.ClientID
-				info.Subject = first(m.Subject, info.Subject)
+				info.Subject = cmp.Or(m.Subject, info.Subject)
 			}
 		}
 		out = append(out, info)
@@ -122,7 +123,7 @@ func (b *Broker) revoke(ctx context.Context, key string, e *store.Entry) {
 		// belongs to the other client.
 		s := *b.chosen
 		s.ClientSecret, s.SecretGiven, s.Chosen = "", false, profile.Choice{}
-		if !errors.Is(err, ErrMismatch) || !e.Bound() {
+		if !errors.Is(err, profile.ErrMismatch) || !e.Bound() {
 			b.logf("logout: session %s: %v; not revoking", name(key), err)
 			return
 		}

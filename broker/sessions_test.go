@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/internal/testop"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
-func testBroker(f store.File, s Settings, stderr *bytes.Buffer) *Broker {
+func testBroker(f store.File, s profile.Settings, stderr *bytes.Buffer) *Broker {
 	return &Broker{
 		Settings: s, Store: f, Locks: f, Stderr: stderr,
 		MinValid: time.Minute, LockTimeout: 5 * time.Second, LoginTimeout: 10 * time.Second,
@@ -36,8 +37,8 @@ func TestSessionRecordsHowItWasMade(t *testing.T) {
 	ctx := context.Background()
 	var stderr bytes.Buffer
 
-	made := Settings{
-		Profile:      Profile{Name: profileCustom, Issuer: p.Issuer(), ClientID: testop.ServiceClientID, Scopes: []string{"api"}},
+	made := profile.Settings{
+		Profile:      profile.Profile{Name: profileCustom, Issuer: p.Issuer(), ClientID: testop.ServiceClientID, Scopes: []string{"api"}},
 		ClientSecret: testop.ServiceClientSecret, SecretSupplied: true, SecretGiven: true,
 		Chosen: profileChoice(p.Issuer(), testop.ServiceClientID),
 	}
@@ -50,7 +51,7 @@ func TestSessionRecordsHowItWasMade(t *testing.T) {
 	}
 	e, _ := f.Load("svc")
 	m := e.Meta
-	if m == nil || m.Issuer != p.Issuer() || m.ClientID != testop.ServiceClientID || m.Flow != FlowClient || !m.Confidential ||
+	if m == nil || m.Issuer != p.Issuer() || m.ClientID != testop.ServiceClientID || m.Flow != profile.FlowClient || !m.Confidential ||
 		m.TokenURL != p.TokenURL() || strings.Join(m.Scopes, " ") != "api" || m.RefreshTokenSHA256 == "" {
 		t.Fatalf("record = %+v", m)
 	}
@@ -58,7 +59,7 @@ func TestSessionRecordsHowItWasMade(t *testing.T) {
 	// Later: no provider named, the secret given; the token has expired.
 	e.ExpiresAt = time.Now().Add(-time.Minute)
 	f.Save("svc", e)
-	plain := Settings{Profile: Builtin4insight(), ClientSecret: testop.ServiceClientSecret, SecretSupplied: true, SecretGiven: true}
+	plain := profile.Settings{Profile: profile.Builtin4insight(), ClientSecret: testop.ServiceClientSecret, SecretSupplied: true, SecretGiven: true}
 	before := p.Count("client_credentials")
 	got, err := testBroker(f, plain, &stderr).Token(ctx, "svc", false)
 	if err != nil || !got.ValidFor(time.Minute, time.Now()) {
@@ -75,7 +76,7 @@ func TestSessionRecordsHowItWasMade(t *testing.T) {
 	other := plain
 	other.Profile.ClientID, other.Chosen = "someone-else", profileChoice("", "someone-else")
 	_, err = testBroker(f, other, &stderr).Token(ctx, "svc", false)
-	if !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "--issuer "+p.Issuer()+" --client-id "+testop.ServiceClientID) {
+	if !errors.Is(err, profile.ErrMismatch) || !strings.Contains(err.Error(), "--issuer "+p.Issuer()+" --client-id "+testop.ServiceClientID) {
 		t.Fatalf("contradicting client: %v", err)
 	}
 	// A sign-in at another provider refuses to replace it, unless -f.
@@ -87,7 +88,7 @@ func TestSessionRecordsHowItWasMade(t *testing.T) {
 	elsewhere := made
 	elsewhere.Profile.Issuer, elsewhere.Chosen = p2.Issuer(), profileChoice(p2.Issuer(), testop.ServiceClientID)
 	b := testBroker(f, elsewhere, &stderr)
-	if _, err := b.Token(ctx, "svc", true); !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "login -f -s svc") {
+	if _, err := b.Token(ctx, "svc", true); !errors.Is(err, profile.ErrMismatch) || !strings.Contains(err.Error(), "login -f -s svc") {
 		t.Fatalf("login over another provider's session without -f: %v", err)
 	}
 	b.Replace = true
@@ -102,7 +103,7 @@ func TestCorruptEntryWarnsOnce(t *testing.T) {
 	f := store.File{Dir: t.TempDir()}
 	os.WriteFile(f.Path("ws"), []byte(`{"access_token":"a`), 0o600)
 	var stderr bytes.Buffer
-	b := testBroker(f, Settings{Profile: Builtin4insight()}, &stderr)
+	b := testBroker(f, profile.Settings{Profile: profile.Builtin4insight()}, &stderr)
 	_, err := b.Token(context.Background(), "ws", false)
 	if !errors.Is(err, ErrSignInRequired) {
 		t.Fatalf("Token = %v", err)
@@ -112,9 +113,11 @@ func TestCorruptEntryWarnsOnce(t *testing.T) {
 	}
 }
 
-const profileCustom = "custom"
+const profileCustom = profile.CustomProfile
 
-func profileChoice(issuer, clientID string) Choice { return Choice{Issuer: issuer, ClientID: clientID} }
+func profileChoice(issuer, clientID string) profile.Choice {
+	return profile.Choice{Issuer: issuer, ClientID: clientID}
+}
 
 // status lists every entry in the cache directory: the Python client's
 // (also one it rewrote over a session of ours) with its flow shown as the
@@ -122,8 +125,8 @@ func profileChoice(issuer, clientID string) Choice { return Choice{Issuer: issue
 func TestSessionsListsEveryEntry(t *testing.T) {
 	f := store.File{Dir: t.TempDir()}
 	exp := time.Now().Add(time.Hour)
-	f.Save("ours", bound(&store.Entry{AccessToken: "a", RefreshToken: "r1", ExpiresAt: exp, Meta: &store.Meta{Flow: FlowBrowser, ClientID: "c", Provider: "https://idp.example"}}))
-	rewritten := bound(&store.Entry{AccessToken: "a", RefreshToken: "r1", ExpiresAt: exp, Meta: &store.Meta{Flow: FlowBrowser, ClientID: "c"}})
+	f.Save("ours", bound(&store.Entry{AccessToken: "a", RefreshToken: "r1", ExpiresAt: exp, Meta: &store.Meta{Flow: profile.FlowBrowser, ClientID: "c", Provider: "https://idp.example"}}))
+	rewritten := bound(&store.Entry{AccessToken: "a", RefreshToken: "r1", ExpiresAt: exp, Meta: &store.Meta{Flow: profile.FlowBrowser, ClientID: "c"}})
 	rewritten.RefreshToken = "python-signed-in-again"
 	f.Save("rewritten", rewritten)
 	os.WriteFile(f.Path("py"), []byte(`{"access_token":"a","refresh_token":"r","expires_at":2000000000}`), 0o600)
@@ -142,7 +145,7 @@ func TestSessionsListsEveryEntry(t *testing.T) {
 		flow, by string
 		unusable bool
 	}{
-		"ours": {FlowBrowser, "fourinsight-token", false}, "rewritten": {FlowPython, "python", false}, "py": {FlowPython, "python", false},
+		"ours": {profile.FlowBrowser, "fourinsight-token", false}, "rewritten": {FlowPython, "python", false}, "py": {FlowPython, "python", false},
 		"my notebook": {"", "", true}, "dir": {"", "", true},
 	} {
 		i, ok := got[key]
@@ -173,12 +176,12 @@ func TestRecordedSessionRefreshesOnlyAtATrustedTokenURL(t *testing.T) {
 	f := store.File{Dir: t.TempDir()}
 	e := &store.Entry{
 		AccessToken: "at", RefreshToken: "rt", ExpiresAt: time.Now().Add(-time.Minute), TokenURL: "https://evil.example/token",
-		Meta: &store.Meta{Provider: p.Issuer(), ClientID: testop.NativeClientID, Flow: FlowBrowser, Issuer: p.Issuer()},
+		Meta: &store.Meta{Provider: p.Issuer(), ClientID: testop.NativeClientID, Flow: profile.FlowBrowser, Issuer: p.Issuer()},
 	}
 	e.Bind()
 	f.Save("web", e)
 	var stderr bytes.Buffer
-	_, err = testBroker(f, Settings{Profile: Builtin4insight()}, &stderr).Token(context.Background(), "web", false)
+	_, err = testBroker(f, profile.Settings{Profile: profile.Builtin4insight()}, &stderr).Token(context.Background(), "web", false)
 	if !errors.Is(err, flows.ErrUnsafeEndpoint) || !strings.Contains(err.Error(), "evil.example") {
 		t.Fatalf("Token = %v", err)
 	}

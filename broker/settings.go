@@ -4,43 +4,8 @@ import (
 	"context"
 	"slices"
 
-	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"golang.org/x/oauth2"
-)
-
-// The settings types live in broker/profile, which links no network code so
-// that the cached path can resolve and check settings cheaply.
-type (
-	Profile  = profile.Profile
-	Settings = profile.Settings
-	Choice   = profile.Choice
-	Config   = profile.Config
-	Duration = profile.Duration
-)
-
-// Flow names, as --flow takes them.
-const (
-	FlowAuto       = profile.FlowAuto
-	FlowClient     = profile.FlowClient
-	FlowPaste      = profile.FlowPaste
-	FlowBrowser    = profile.FlowBrowser
-	FlowDevice     = profile.FlowDevice
-	DefaultProfile = profile.DefaultProfile
-)
-
-// Errors of the settings, mapped to exit 2.
-var (
-	ErrConfig   = profile.ErrConfig
-	ErrMismatch = profile.ErrMismatch
-)
-
-// Settings helpers, re-exported for callers of broker.
-var (
-	Builtin4insight   = profile.Builtin4insight
-	LoadConfig        = profile.LoadConfig
-	DefaultConfigPath = profile.DefaultConfigPath
-	Overlay           = profile.Overlay
 )
 
 // userFlow is the scope base of an interactive sign-in.
@@ -110,13 +75,4 @@ func (b *Broker) resolveEndpoints(ctx context.Context) (flows.Endpoints, error) 
 	over(&ep.Revocation, p.RevocationURL)
 	b.endpoints = &ep
 	return ep, nil
-}
-
-func first(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

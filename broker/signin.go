@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/store"
 	"golang.org/x/oauth2"
@@ -80,9 +81,9 @@ func (b *Broker) signIn(ctx context.Context, key string, prev *store.Entry, refu
 	var tok *oauth2.Token
 	tokenURL := ""
 	switch flow {
-	case FlowPaste:
+	case profile.FlowPaste:
 		tok, tokenURL, err = b.paste(ctx, cfg)
-	case FlowBrowser, FlowDevice:
+	case profile.FlowBrowser, profile.FlowDevice:
 		tok, tokenURL, err = b.interactive(ctx, flow, cfg)
 	}
 	if err != nil {
@@ -121,7 +122,7 @@ func (b *Broker) clientCredentials(ctx context.Context, key string, prev *store.
 	if err != nil {
 		return nil, err
 	}
-	return b.save(key, prev, tok, FlowClient, cfg.Endpoint.TokenURL)
+	return b.save(key, prev, tok, profile.FlowClient, cfg.Endpoint.TokenURL)
 }
 
 // chooseFlow resolves --flow auto for a person signing in: paste for a
@@ -130,15 +131,15 @@ func (b *Broker) clientCredentials(ctx context.Context, key string, prev *store.
 // else paste (or the browser flow's pasted redirect URL without a page).
 func (b *Broker) chooseFlow(ctx context.Context) (string, error) {
 	p := b.Settings.Profile
-	if p.Flow != "" && p.Flow != FlowAuto {
+	if p.Flow != "" && p.Flow != profile.FlowAuto {
 		return p.Flow, nil
 	}
 	if p.Issuer == "" && p.AuthURL == "" {
-		return FlowPaste, nil
+		return profile.FlowPaste, nil
 	}
 	if b.Interact.OpenBrowser != nil && !b.Interact.NoBrowser {
 		b.logf("flow: auto chose browser: a browser can be opened here")
-		return FlowBrowser, nil
+		return profile.FlowBrowser, nil
 	}
 	ep, err := b.resolveEndpoints(ctx)
 	if err != nil {
@@ -151,15 +152,15 @@ func (b *Broker) chooseFlow(ctx context.Context) (string, error) {
 	switch {
 	case ep.Device != "":
 		b.logf("flow: auto chose device: %s", why)
-		return FlowDevice, nil
+		return profile.FlowDevice, nil
 	case p.SignInURL != "":
 		b.logf("flow: auto chose paste: %s, and the provider offers no device flow", why)
-		return FlowPaste, nil
+		return profile.FlowPaste, nil
 	}
 	if b.Interact.Terminal || b.Interact.Login {
 		b.warn("%s names no device authorization endpoint and %s: signing in with the browser flow; finish by pasting the address the browser ends on", b.providerName(), why)
 	}
-	return FlowBrowser, nil
+	return profile.FlowBrowser, nil
 }
 
 // mayInteract refuses a sign-in this process may not start: none at all when
@@ -171,8 +172,8 @@ func (b *Broker) mayInteract(key, flow string) error {
 	if !in.Allowed {
 		return fmt.Errorf("%w: session %s needs a sign-in, but this run is non-interactive; run in a terminal: %s", ErrSignInRequired, name(key), login)
 	}
-	needsTerminal := flow == FlowPaste || flow == FlowDevice ||
-		(flow == FlowBrowser && (in.OpenBrowser == nil || in.NoBrowser))
+	needsTerminal := flow == profile.FlowPaste || flow == profile.FlowDevice ||
+		(flow == profile.FlowBrowser && (in.OpenBrowser == nil || in.NoBrowser))
 	if needsTerminal && !in.Terminal && !in.Login {
 		return fmt.Errorf("%w: session %s needs a sign-in (%s flow) and there is no terminal here; run in a terminal: %s", ErrSignInRequired, name(key), flow, login)
 	}
@@ -186,7 +187,7 @@ func (b *Broker) paste(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token, 
 	in := b.Interact
 	page := b.Settings.Profile.SignInURL
 	if page == "" {
-		return nil, "", fmt.Errorf("%w: the paste flow needs a sign-in page (signin_url in the profile)", ErrConfig)
+		return nil, "", fmt.Errorf("%w: the paste flow needs a sign-in page (signin_url in the profile)", profile.ErrConfig)
 	}
 	if in.Prompt == nil {
 		return nil, "", fmt.Errorf("%w: the paste sign-in needs a terminal; run in a terminal: fourinsight-token login", ErrSignInRequired)

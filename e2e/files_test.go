@@ -13,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofrs/flock"
-
 	"github.com/fourinsight-token/fourinsight-token/internal/testop"
+	"github.com/gofrs/flock"
 )
 
 // fifo makes a named pipe in the user's home. With content, a writer

@@ -6,7 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"golang.org/x/oauth2"
 )
 
@@ -144,7 +146,7 @@ func Browser(ctx context.Context, cfg *oauth2.Config, o BrowserOptions) (*oauth2
 				continue
 			}
 			if err != errNotOpened {
-				fmt.Fprintf(o.Out, "Could not open a browser (%s); open the address above yourself.\n", oneLine(err.Error()))
+				fmt.Fprintf(o.Out, "Could not open a browser (%s); open the address above yourself.\n", printable.Line(err.Error()))
 			}
 			if o.Prompt != nil {
 				go pasteRedirect(pasteCtx, o, redirect, state, answers)
@@ -228,7 +230,7 @@ func (h *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		page(w, http.StatusOK, "Sign-in failed", oneLine(err.Error())+". Close this tab and run fourinsight-token login to try again.")
+		page(w, http.StatusOK, "Sign-in failed", printable.Line(err.Error())+". Close this tab and run fourinsight-token login to try again.")
 		return
 	}
 	page(w, http.StatusOK, "Signed in", "You are signed in to fourinsight-token. You can close this tab.")
@@ -324,7 +326,7 @@ func idTokenNonce(ctx context.Context, clientID, raw string, o BrowserOptions) (
 	v := oidc.NewVerifier(o.Issuer, oidc.NewRemoteKeySet(ctx, o.Keys), &oidc.Config{ClientID: clientID, SupportedSigningAlgs: o.SigningAlgs})
 	idt, err := v.Verify(ctx, raw)
 	if err != nil {
-		return "", errors.New(oneLine(err.Error()))
+		return "", errors.New(printable.Line(err.Error()))
 	}
 	o.logf("browser: verified the ID token's signature and nonce")
 	return idt.Nonce, nil
@@ -346,9 +348,5 @@ func page(w http.ResponseWriter, status int, title, msg string) {
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>%s</title>`+
 		`<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em}</style></head>`+
-		`<body><h1>%s</h1><p>%s</p></body></html>`+"\n", escape(title), escape(title), escape(msg))
+		`<body><h1>%s</h1><p>%s</p></body></html>`+"\n", html.EscapeString(title), html.EscapeString(title), html.EscapeString(msg))
 }
-
-var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
-
-func escape(s string) string { return htmlEscaper.Replace(s) }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"golang.org/x/oauth2"
 )
 
@@ -36,9 +36,9 @@ func (e *ProviderError) Error() string {
 	// Code and Description come from the provider (or the browser's
 	// address bar): no control characters or escape sequences reach the
 	// terminal.
-	msg := "the provider refused: " + urls.Printable(e.Code, 80)
+	msg := "the provider refused: " + printable.Cut(e.Code, 80)
 	if e.Description != "" {
-		msg += ": " + oneLine(e.Description)
+		msg += ": " + printable.Cut(printable.Line(e.Description), 300)
 	}
 	return msg
 }
@@ -110,16 +110,10 @@ func rootCause(err error) string {
 	for {
 		next := errors.Unwrap(err)
 		if next == nil {
-			return oneLine(err.Error())
+			return printable.Line(err.Error())
 		}
 		err = next
 	}
-}
-
-// oneLine renders text that may come from outside (a provider's answer, a
-// system error quoting it) as one printable line of at most 300 bytes.
-func oneLine(s string) string {
-	return urls.Printable(strings.Join(strings.Fields(s), " "), 300)
 }
 
 // HumanDuration renders a duration for people, to the second: "3s", "2m5s",

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -47,7 +48,7 @@ func Exchange(ctx context.Context, cfg *oauth2.Config, code string, opts ...oaut
 // Revoke asks the provider to forget a refresh token (RFC 7009). Callers
 // treat failure as a warning: the local session is forgotten regardless.
 func Revoke(ctx context.Context, client *http.Client, endpoint string, cfg *oauth2.Config, refreshToken string) error {
-	if err := CheckURL(endpoint); err != nil {
+	if err := urls.Check(endpoint); err != nil {
 		return fmt.Errorf("revocation endpoint: %w", err)
 	}
 	form := url.Values{"token": {refreshToken}, "token_type_hint": {"refresh_token"}}

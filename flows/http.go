@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
 )
 
@@ -88,7 +89,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	first := via[0]
 	if first.Method != http.MethodGet && first.Method != http.MethodHead {
 		return fmt.Errorf("%w: %s answered with a redirect to %s; a request carrying credentials is never sent on, so check the endpoint's URL in your settings (nothing was re-sent)",
-			ErrRedirected, Redact(first.URL), urls.Printable(req.URL.Host, 100))
+			ErrRedirected, Redact(first.URL), printable.Cut(req.URL.Host, 100))
 	}
 	if len(via) >= 5 {
 		return fmt.Errorf("%w: %s redirected more than 5 times", ErrRedirected, Redact(first.URL))

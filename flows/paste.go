@@ -48,7 +48,7 @@ func ParsePackage(s string) (Package, error) {
 	if p.Endpoint == "" || p.Code == "" {
 		return Package{}, fmt.Errorf("%w: it needs both \"endpoint\" and \"code\"; copy all of what the sign-in page shows", ErrBadPackage)
 	}
-	if err := CheckURL(p.Endpoint); err != nil {
+	if err := urls.Check(p.Endpoint); err != nil {
 		return Package{}, fmt.Errorf("%w: endpoint %v", ErrBadPackage, err)
 	}
 	return p, nil
@@ -70,7 +70,20 @@ func (p Package) CheckTrusted(trusted []string) error {
 }
 
 // HostTrusted matches host against host names and "*.domain" patterns.
-func HostTrusted(host string, trusted []string) bool { return urls.HostTrusted(host, trusted) }
+func HostTrusted(host string, trusted []string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, t := range trusted {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if domain, ok := strings.CutPrefix(t, "*."); ok {
+			if strings.HasSuffix(host, "."+domain) {
+				return true
+			}
+		} else if t != "" && host == t {
+			return true
+		}
+	}
+	return false
+}
 
 // ExchangePackage trades the pasted code at the pasted endpoint, with the
 // profile's client id and secret (the Python client's UserSession).

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 )
 
 func TestParsePackage(t *testing.T) {
@@ -98,7 +100,7 @@ func FuzzParsePackage(f *testing.F) {
 			}
 			return
 		}
-		if p.Endpoint == "" || p.Code == "" || CheckURL(p.Endpoint) != nil {
+		if p.Endpoint == "" || p.Code == "" || urls.Check(p.Endpoint) != nil {
 			t.Fatalf("accepted an unusable package: %+v", p)
 		}
 	})

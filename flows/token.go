@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/store"
 	"golang.org/x/oauth2"
 )
@@ -70,7 +70,7 @@ func checkToken(tok *oauth2.Token, now time.Time) error {
 		return errors.New("its access_token is not a bearer token (RFC 6750 allows letters, digits, -._~+/ and trailing =); nothing was saved")
 	}
 	if tt := tok.TokenType; tt != "" && !strings.EqualFold(tt, "bearer") {
-		return fmt.Errorf("it issued a token of type %q, not Bearer; fourinsight-token hands out bearer tokens only", urls.Printable(tt, 40))
+		return fmt.Errorf("it issued a token of type %q, not Bearer; fourinsight-token hands out bearer tokens only", printable.Cut(tt, 40))
 	}
 	exp := jwtExpiry(tok.AccessToken)
 	if in, ok := expiresIn(tok); ok && in <= 0 {

@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
 )
 
@@ -298,7 +300,7 @@ func (k *Keyring) do(req KeyringRequest) (*KeyringResponse, error) {
 
 // failure turns a refusal into an error carrying the helper's one line.
 func (k *Keyring) failure(req KeyringRequest, resp *KeyringResponse) error {
-	msg := oneLine(resp.Error)
+	msg := printable.Line(resp.Error)
 	switch resp.Code {
 	case CodeNotFound:
 		return ErrNotFound
@@ -363,7 +365,7 @@ func (k *Keyring) call(req KeyringRequest) (*KeyringResponse, error) {
 		k.broken = errorOf(ErrKeyring, "the keyring helper answered something that is not its protocol; reinstall %s from the same release as fourinsight-token", HelperName)
 		return nil, k.broken
 	}
-	k.logf("keyring: %s via %s: %s (%s)", strings.TrimSpace(req.Op+" "+req.Key), first(resp.Backend, "?"), first(resp.Code, "ok"), time.Since(start).Round(time.Millisecond))
+	k.logf("keyring: %s via %s: %s (%s)", strings.TrimSpace(req.Op+" "+req.Key), cmp.Or(resp.Backend, "?"), cmp.Or(resp.Code, "ok"), time.Since(start).Round(time.Millisecond))
 	return &resp, nil
 }
 
@@ -578,15 +580,6 @@ func sessionArg(key string) string {
 	return " -s " + key
 }
 
-func first(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
 // tailBuffer keeps the first max bytes written to it (the helper's stderr,
 // for a failure message).
 type tailBuffer struct {
@@ -611,5 +604,5 @@ func (b *tailBuffer) firstLine() string {
 	if len(line) > 300 {
 		line = line[:300] + "…"
 	}
-	return oneLine(line)
+	return printable.Line(line)
 }

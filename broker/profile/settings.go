@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -70,9 +71,9 @@ func (s Settings) ClientFlow() bool {
 func (s Settings) Identity() Identity {
 	p := s.Profile
 	if s.ClientFlow() {
-		return Identity{first(p.Issuer, p.ServiceTokenURL, p.TokenURL), p.ClientID}
+		return Identity{cmp.Or(p.Issuer, p.ServiceTokenURL, p.TokenURL), p.ClientID}
 	}
-	return Identity{first(p.Issuer, p.SignInURL, p.AuthURL, p.TokenURL), p.ClientID}
+	return Identity{cmp.Or(p.Issuer, p.SignInURL, p.AuthURL, p.TokenURL), p.ClientID}
 }
 
 // Validate checks what can be checked without the network.
@@ -92,7 +93,7 @@ func (s Settings) Validate() error {
 	if s.ClientFlow() && s.ClientSecret == "" {
 		return fmt.Errorf("%w: the client flow needs a client secret; set FOURINSIGHT_CLIENT_SECRET or --client-secret-file", ErrConfig)
 	}
-	if s.ClientFlow() && first(p.Issuer, p.ServiceTokenURL, p.TokenURL) == "" {
+	if s.ClientFlow() && cmp.Or(p.Issuer, p.ServiceTokenURL, p.TokenURL) == "" {
 		return fmt.Errorf("%w: the client flow needs --token-url or --issuer", ErrConfig)
 	}
 	return nil
@@ -295,15 +296,6 @@ func SessionFlag(key string) string {
 		return ""
 	}
 	return "-s " + key
-}
-
-func first(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func checkRedirect(raw string) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/broker"
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
@@ -65,7 +67,7 @@ func (a *app) login(ctx context.Context) error {
 	if e.Meta != nil && e.Meta.Subject != "" {
 		who = " as " + e.Meta.Subject
 	}
-	fmt.Fprintf(a.stderr, "Signed in%s: session %s, token valid until %s.\n", who, sessionName(key), e.ExpiresAt.Local().Format(time.RFC1123))
+	fmt.Fprintf(a.stderr, "Signed in%s: session %s, token valid until %s.\n", who, profile.SessionName(key), e.ExpiresAt.Local().Format(time.RFC1123))
 	if a.cli.Output == "" {
 		return nil
 	}
@@ -97,9 +99,9 @@ func (a *app) logout(ctx context.Context) error {
 			return err
 		}
 		if found {
-			fmt.Fprintf(a.stderr, "Logged out of session %s.\n", sessionName(k))
+			fmt.Fprintf(a.stderr, "Logged out of session %s.\n", profile.SessionName(k))
 		} else if !a.cli.Logout.All {
-			fmt.Fprintf(a.stderr, "No session %s to log out of.\n", sessionName(k))
+			fmt.Fprintf(a.stderr, "No session %s to log out of.\n", profile.SessionName(k))
 		}
 	}
 	if a.cli.Logout.All && len(keys) == 0 {
@@ -153,7 +155,7 @@ func (a *app) status() error {
 		if s.RefreshToken {
 			refresh = "yes"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sessionName(s.Session), dash(s.Flow), dash(first(s.Provider, s.TokenHost)), expires, refresh, dash(s.Subject), dash(s.WrittenBy))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", profile.SessionName(s.Session), dash(s.Flow), dash(cmp.Or(s.Provider, s.TokenHost)), expires, refresh, dash(s.Subject), dash(s.WrittenBy))
 	}
 	return w.Flush()
 }
@@ -163,23 +165,9 @@ func (a *app) version() error {
 	return nil
 }
 
-func sessionName(key string) string {
-	if key == "" {
-		return "(default)"
-	}
-	return key
-}
-
 func dash(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
-}
-
-func first(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"github.com/fourinsight-token/fourinsight-token/internal/gitcred"
 )
@@ -73,7 +74,7 @@ func (a *app) gitGet(ctx context.Context, attrs gitcred.Attributes) error {
 	if !e.ExpiresAt.IsZero() {
 		out = append(out, gitcred.Attribute{Key: "password_expiry_utc", Value: strconv.FormatInt(e.ExpiresAt.Unix(), 10)})
 	}
-	a.debugf("git-credential get: answering for %s://%s with the token of session %s", protocol, host, sessionName(key))
+	a.debugf("git-credential get: answering for %s://%s with the token of session %s", protocol, host, profile.SessionName(key))
 	return gitcred.Write(a.stdout, out)
 }
 
@@ -101,9 +102,9 @@ func (a *app) gitErase(ctx context.Context, attrs gitcred.Attributes) error {
 		return err
 	}
 	if dropped {
-		a.debugf("git-credential erase: dropped the access token of session %s; the next get refreshes", sessionName(key))
+		a.debugf("git-credential erase: dropped the access token of session %s; the next get refreshes", profile.SessionName(key))
 	} else {
-		a.debugf("git-credential erase: session %s no longer holds that token; nothing to do", sessionName(key))
+		a.debugf("git-credential erase: session %s no longer holds that token; nothing to do", profile.SessionName(key))
 	}
 	return nil
 }

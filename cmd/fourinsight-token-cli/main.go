@@ -10,15 +10,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
 	"github.com/fourinsight-token/fourinsight-token/broker"
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
-	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
@@ -95,7 +95,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// saved; now end as the signal asked, with its status.
 		msg := "stopped by " + signalName(sig)
 		if err != nil {
-			msg += ": " + oneLine(explain(err))
+			msg += ": " + printable.Line(explain(err))
 		} else {
 			msg += " after finishing its work; run it again for the output"
 		}
@@ -103,7 +103,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 128 + signalNumber(sig)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "fourinsight-token: %s\n", oneLine(explain(err)))
+		fmt.Fprintf(stderr, "fourinsight-token: %s\n", printable.Line(explain(err)))
 		return exitCode(err)
 	}
 	return 0
@@ -131,7 +131,7 @@ func (a *app) parse(args []string) (*kong.Kong, string, int) {
 		return nil, "", exited
 	}
 	if err != nil {
-		fmt.Fprintf(a.stderr, "fourinsight-token: %s (see fourinsight-token --help)\n", oneLine(err.Error()))
+		fmt.Fprintf(a.stderr, "fourinsight-token: %s (see fourinsight-token --help)\n", printable.Line(err.Error()))
 		return nil, "", 2
 	}
 	return parser, kctx.Command(), 0
@@ -146,7 +146,7 @@ func exitCode(err error) int {
 		return 4
 	case errors.Is(err, flows.ErrUnavailable), errors.Is(err, store.ErrLockTimeout), errors.Is(err, store.ErrKeyringTimeout):
 		return 5
-	case errors.Is(err, errUsage), errors.Is(err, broker.ErrConfig), errors.Is(err, broker.ErrMismatch), errors.Is(err, flows.ErrUnsafeEndpoint),
+	case errors.Is(err, errUsage), errors.Is(err, profile.ErrConfig), errors.Is(err, profile.ErrMismatch), errors.Is(err, flows.ErrUnsafeEndpoint),
 		errors.Is(err, store.ErrUnsafe), errors.Is(err, store.ErrBadKey), errors.Is(err, flows.ErrBadPackage),
 		errors.Is(err, store.ErrKeyring), errors.Is(err, store.ErrOtherStore):
 		return 2
@@ -176,7 +176,3 @@ func explain(err error) string {
 	}
 	return err.Error() + " — " + hint
 }
-
-// oneLine folds a message onto one line, without control characters: parts
-// of it may come from a provider or from pasted input.
-func oneLine(s string) string { return urls.Printable(strings.Join(strings.Fields(s), " "), 1000) }

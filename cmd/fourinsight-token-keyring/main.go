@@ -13,13 +13,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
 	"io"
 	"os"
 	"runtime"
 	"strings"
 
 	_ "github.com/fourinsight-token/fourinsight-token/internal/nobuslaunch" // before keyring's init: see there
+	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 

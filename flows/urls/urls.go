@@ -9,8 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 )
 
 // DefaultRedirect is the loopback redirect of the browser flow when none is
@@ -56,44 +56,7 @@ func Show(raw string) string {
 	} else if len(s) > 40 {
 		s = s[:40] + "…"
 	}
-	return strconv.Quote(Printable(s, 200))
-}
-
-// Printable drops control characters (terminal escape sequences included)
-// and invalid UTF-8 from text that came from outside, such as a provider's
-// error_description, and cuts it to at most max bytes.
-func Printable(s string, max int) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == utf8.RuneError, unicode.IsControl(r), r == '\u2028', r == '\u2029',
-			unicode.Is(unicode.Bidi_Control, r):
-			continue
-		}
-		if b.Len()+utf8.RuneLen(r) > max {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// HostTrusted matches host against host names and "*.domain" patterns (for
-// subdomains only).
-func HostTrusted(host string, trusted []string) bool {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	for _, t := range trusted {
-		t = strings.ToLower(strings.TrimSpace(t))
-		if domain, ok := strings.CutPrefix(t, "*."); ok {
-			if strings.HasSuffix(host, "."+domain) {
-				return true
-			}
-		} else if t != "" && host == t {
-			return true
-		}
-	}
-	return false
+	return strconv.Quote(printable.Cut(s, 200))
 }
 
 // IsLoopback reports whether host names this machine.

@@ -1,6 +1,7 @@
 package cliargs
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -91,7 +92,7 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	p.TrustHosts = append(p.TrustHosts, SplitAll(g.TrustHost)...)
 
 	r.Settings = profile.Settings{Profile: p, ClientSecret: p.PublicClientSecret, Chosen: profile.Choice{
-		Profile: first(g.Profile, cfg.DefaultProfile), ByConfig: g.Profile == "" && cfg.DefaultProfile != "",
+		Profile: cmp.Or(g.Profile, cfg.DefaultProfile), ByConfig: g.Profile == "" && cfg.DefaultProfile != "",
 		Issuer: g.Issuer, AuthURL: g.AuthURL, TokenURL: g.TokenURL, DeviceAuthURL: g.DeviceAuthURL, ClientID: g.ClientID,
 		Flow: g.Flow,
 	}}
@@ -206,13 +207,6 @@ func clientSecret(g Globals, p profile.Profile, stdin io.Reader) (string, bool, 
 		return p.ClientSecret, true, nil
 	}
 	return "", false, nil
-}
-
-func first(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // SplitAll splits space-separated values, so that flags and the
