@@ -38,7 +38,7 @@ type Globals struct {
 	LockTimeout      *time.Duration `env:"FOURINSIGHT_LOCK_TIMEOUT" placeholder:"DURATION" help:"How long to wait for another process working on the same session (default 5m; 0s: try once)."`
 	DefaultLifetime  *time.Duration `env:"FOURINSIGHT_DEFAULT_LIFETIME" placeholder:"DURATION" help:"How long a token is taken to be valid when the provider says neither expires_in nor a JWT exp (default 10m)."`
 	CAFile           string         `env:"FOURINSIGHT_CA_FILE" placeholder:"PATH" help:"Extra trusted CA certificates (PEM) for the provider; HTTPS_PROXY/NO_PROXY are honoured."`
-	RetrySignInAfter *time.Duration `env:"FOURINSIGHT_RETRY_SIGNIN_AFTER" placeholder:"DURATION" help:"After a sign-in was abandoned, denied or timed out, callers without a terminal fail (exit 3) for this long instead of opening another browser tab (default 10m)."`
+	RetrySignInAfter *time.Duration `name:"retry-signin-after" env:"FOURINSIGHT_RETRY_SIGNIN_AFTER" placeholder:"DURATION" help:"After a sign-in was abandoned, denied or timed out, callers without a terminal fail (exit 3) for this long instead of opening another browser tab (default 10m)."`
 	Config           string         `env:"FOURINSIGHT_CONFIG" placeholder:"FILE" help:"Config file with named profiles (default: the user config dir's fourinsight-token/config.json)."`
 	Verbose          bool           `short:"v" env:"FOURINSIGHT_VERBOSE" help:"Debug log on stderr: requests, status codes, timings, cache decisions; secrets redacted."`
 }
