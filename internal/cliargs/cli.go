@@ -19,6 +19,7 @@ type Globals struct {
 	AuthURL          string         `env:"FOURINSIGHT_AUTH_URL" placeholder:"URL" help:"Authorization endpoint (overrides discovery)."`
 	TokenURL         string         `env:"FOURINSIGHT_TOKEN_URL" placeholder:"URL" help:"Token endpoint (overrides discovery)."`
 	DeviceAuthURL    string         `env:"FOURINSIGHT_DEVICE_AUTH_URL" placeholder:"URL" help:"Device authorization endpoint (overrides discovery)."`
+	SignInURL        string         `name:"signin-url" env:"FOURINSIGHT_SIGNIN_URL" placeholder:"URL" help:"The paste flow's sign-in page, which shows the package to paste. On the built-in profile 4insight's client stays, and the page's host is trusted as a pasted endpoint."`
 	ClientID         string         `env:"FOURINSIGHT_CLIENT_ID" placeholder:"ID" help:"OAuth2 client id."`
 	ClientSecretFile string         `placeholder:"PATH" help:"File holding the client secret ('-' = stdin); or set FOURINSIGHT_CLIENT_SECRET. Never a plain flag value: argv is visible to every local user."`
 	Scope            []string       `env:"FOURINSIGHT_SCOPE" sep:" " placeholder:"SCOPE" help:"Scope to request, added to the flow's base scopes (repeatable; the variable is space separated)."`
