@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"text/tabwriter"
 	"time"
 
@@ -154,11 +153,6 @@ func (a *app) status() error {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sessionName(s.Session), dash(s.Flow), dash(first(s.Provider, s.TokenHost)), expires, refresh, dash(s.Subject), dash(s.WrittenBy))
 	}
 	return w.Flush()
-}
-
-func (a *app) version() error {
-	fmt.Fprintf(a.stdout, "fourinsight-token %s (commit %s, %s, %s/%s)\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return nil
 }
 
 func sessionName(key string) string {

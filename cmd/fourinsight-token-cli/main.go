@@ -22,12 +22,6 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
-// Set by the release build (-ldflags "-X main.version=... -X main.commit=...").
-var (
-	version = "dev"
-	commit  = "none"
-)
-
 func main() {
 	// This process may hold a client secret and refresh tokens: no core
 	// dump, and no child inherits the variables secrets came from.
