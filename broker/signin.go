@@ -16,6 +16,10 @@ type Interaction struct {
 	// Allowed: an interactive sign-in may start at all (false with
 	// --non-interactive, CI=true, or kubectl's interactive: false).
 	Allowed bool
+	// NotAllowedBecause says, when Allowed is false, why and what to do
+	// instead ("CI is set …; …"); it completes "session X needs a sign-in,
+	// but …".
+	NotAllowedBecause string
 	// Login: the user asked for this sign-in (the login command): any flow
 	// runs, talking on stderr.
 	Login bool
@@ -166,7 +170,11 @@ func (b *Broker) mayInteract(key, flow string) error {
 	in := b.Interact
 	login := "fourinsight-token login " + sessionFlag(key)
 	if !in.Allowed {
-		return fmt.Errorf("%w: session %s needs a sign-in, but this run is non-interactive; run in a terminal: %s", ErrSignInRequired, name(key), login)
+		why := in.NotAllowedBecause
+		if why == "" {
+			why = "this run is non-interactive; run in a terminal: " + login
+		}
+		return fmt.Errorf("%w: session %s needs a sign-in, but %s", ErrSignInRequired, name(key), why)
 	}
 	needsTerminal := flow == FlowPaste || flow == FlowDevice ||
 		(flow == FlowBrowser && (in.OpenBrowser == nil || in.NoBrowser))

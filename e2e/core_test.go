@@ -473,7 +473,7 @@ func TestBadInput(t *testing.T) {
 		u.PasteProfile(p)
 		u.Setenv("CI=true")
 		r := u.RunInput(PastePackage(t, p), "login", "-s", "ws0")
-		if r.Code != 3 || !strings.Contains(problem(t, r), "non-interactive") {
+		if r.Code != 3 || !strings.Contains(problem(t, r), "CI=true is set") {
 			t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 		}
 	})
