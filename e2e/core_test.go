@@ -386,7 +386,7 @@ func TestBadInput(t *testing.T) {
 		// The profile trusts 127.0.0.1 (its own host); localhost is another host.
 		endpoint := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1) + "/token"
 		r := u.RunInput(`{"endpoint":"`+endpoint+`","code":"stolen-code-0123456789"}`, "login", "-s", "ws0")
-		if r.Code != 2 || !strings.Contains(afterPrompt(t, r), "not trusted") {
+		if r.Code != 2 || !strings.Contains(afterPrompt(t, r), "not one of the profile's hosts; nothing was sent") {
 			t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 		}
 		if hits.Load() != 0 {

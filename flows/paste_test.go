@@ -69,11 +69,43 @@ func TestHostTrusted(t *testing.T) {
 	}
 }
 
+// The refusal warns first, then points organisations with their own
+// provider to the config file.
 func TestCheckTrustedRefusesBeforeSending(t *testing.T) {
 	p := Package{Endpoint: "https://attacker.example/token", Code: "c"}
 	err := p.CheckTrusted([]string{"*.4insight.io"})
-	if !errors.Is(err, ErrBadPackage) || !strings.Contains(err.Error(), "--trust-host attacker.example") {
-		t.Fatalf("err = %v", err)
+	if !errors.Is(err, ErrBadPackage) {
+		t.Fatalf("err = %v, want ErrBadPackage", err)
+	}
+	msg := err.Error()
+	want := []string{
+		"a sign-in page asked to send your code to attacker.example, which is not one of the profile's hosts; nothing was sent",
+		"If you did not expect this, stop",
+		`add "attacker.example" to trust_hosts`,
+		"docs/configuration.md",
+		"--trust-host attacker.example",
+	}
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("message lacks %q:\n%s", w, msg)
+		}
+	}
+	if strings.Index(msg, "stop") > strings.Index(msg, "trust_hosts") {
+		t.Errorf("the advice to trust the host comes before the warning:\n%s", msg)
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"login.example.com":     "login.example.com",
+		"evil\u202egro.example": "evil?gro.example",
+		"a\x1b[2Jb":             "a?[2Jb",
+		"bad\xffutf8":           "bad?utf8",
+		"dömäin.example":        "dömäin.example",
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
