@@ -331,6 +331,7 @@ func (b *Broker) save(key string, prev *store.Entry, tok *oauth2.Token, flow, to
 		Profile:  b.Settings.Profile.Name,
 		Updated:  time.Now().UTC().Truncate(time.Second),
 	}
+	b.warnShortLifetime(key, e.ExpiresAt)
 	if b.Store == nil {
 		return e, nil
 	}
