@@ -25,7 +25,7 @@ func (a *app) get(ctx context.Context) error {
 	if _, stopped := caught(ctx); stopped {
 		return nil // saved; whoever asked is going away (run reports it)
 	}
-	return out.Write(a.stdout, e, key)
+	return a.writeOutput(out, e, key)
 }
 
 // token returns a token for the session, as get, exec and git-credential
@@ -65,14 +65,14 @@ func (a *app) login(ctx context.Context) error {
 		who = " as " + e.Meta.Subject
 	}
 	fmt.Fprintf(a.stderr, "Signed in%s: session %s, token valid until %s.\n", who, sessionName(key), e.ExpiresAt.Local().Format(time.RFC1123))
-	if a.cli.Output == "" {
+	if a.cli.Output == "" && a.cli.OutputFile == "" {
 		return nil
 	}
 	out, err := cliargs.NewOutput(a.cli.Output)
 	if err != nil {
 		return err
 	}
-	return out.Write(a.stdout, e, key)
+	return a.writeOutput(out, e, key)
 }
 
 // logout forgets one session or all of them.

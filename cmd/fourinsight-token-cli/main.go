@@ -54,7 +54,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 
-	var err error
+	err := a.checkOutputFile(strings.Fields(cmd)[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "fourinsight-token: %s\n", oneLine(err.Error()))
+		return exitCode(err)
+	}
 	ctx, stop := notifyContextLazily(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch cmd {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A refused sign-in names what refused it and the way out, in one line.
@@ -50,4 +53,81 @@ func TestNonInteractiveRefusalsNameTheirCause(t *testing.T) {
 			}
 		})
 	}
+}
+
+// --output-file writes the chosen format into the file, 0600, replacing it
+// whole; a failed call or a refused path leaves the old file as it was.
+func TestOutputFile(t *testing.T) {
+	dir := isolate(t)
+	t.Setenv("CI", "")
+	writeEntry(t, dir, "token.ws0", "cached-token-0123456789", time.Now().Add(time.Hour))
+	work := t.TempDir()
+	env := filepath.Join(work, ".env")
+	old := "FOURINSIGHT_ACCESS_TOKEN=old\n"
+	reset := func() {
+		os.Remove(env)
+		if err := os.WriteFile(env, []byte(old), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(env, 0o644)
+	}
+	unchanged := func(t *testing.T) {
+		t.Helper()
+		data, _ := os.ReadFile(env)
+		info, _ := os.Stat(env)
+		if string(data) != old || info.Mode().Perm() != 0o644 {
+			t.Fatalf(".env changed: %q, mode %v", data, info.Mode().Perm())
+		}
+	}
+
+	t.Run("get writes the format, 0600, nothing on stdout", func(t *testing.T) {
+		reset()
+		code, out, errOut := runCLI("", "--cache-dir", dir, "-s", "ws0", "-o", "dotenv", "--output-file", env)
+		if code != 0 || out != "" {
+			t.Fatalf("exit %d, stdout %q: %s", code, out, errOut)
+		}
+		data, _ := os.ReadFile(env)
+		info, _ := os.Stat(env)
+		if string(data) != "FOURINSIGHT_ACCESS_TOKEN=cached-token-0123456789\n" || info.Mode().Perm() != 0o600 {
+			t.Fatalf(".env = %q, mode %v; want the dotenv line, 0600", data, info.Mode().Perm())
+		}
+		if leftovers, _ := filepath.Glob(filepath.Join(work, ".*.tmp-*")); len(leftovers) != 0 {
+			t.Fatalf("temporary files left: %v", leftovers)
+		}
+	})
+	t.Run("a failed call leaves the file alone", func(t *testing.T) {
+		reset()
+		code, _, errOut := runCLI("", "--cache-dir", dir, "-s", "none", "--non-interactive", "-o", "dotenv", "--output-file", env)
+		if code != 3 {
+			t.Fatalf("exit %d, want 3: %s", code, errOut)
+		}
+		unchanged(t)
+	})
+	t.Run("a symbolic link is refused", func(t *testing.T) {
+		reset()
+		link := filepath.Join(work, "link.env")
+		os.Remove(link)
+		if err := os.Symlink(env, link); err != nil {
+			t.Skip(err)
+		}
+		code, _, errOut := runCLI("", "--cache-dir", dir, "-s", "ws0", "--output-file", link)
+		if code != 2 || !strings.Contains(errOut, "is a symbolic link; name the file it points to instead") {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		unchanged(t)
+	})
+	t.Run("a command that prints no token refuses it", func(t *testing.T) {
+		reset()
+		code, _, errOut := runCLI("", "--cache-dir", dir, "--output-file", env, "status")
+		if code != 2 || !strings.Contains(errOut, "--output-file is for get and login") {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		unchanged(t)
+	})
+	t.Run("a missing directory fails with exit 1 and one line", func(t *testing.T) {
+		code, out, errOut := runCLI("", "--cache-dir", dir, "-s", "ws0", "--output-file", filepath.Join(work, "no", "such", ".env"))
+		if code != 1 || out != "" || !strings.Contains(errOut, "cannot write --output-file") || strings.Count(errOut, "\n") != 1 {
+			t.Fatalf("exit %d, stdout %q: %s", code, out, errOut)
+		}
+	})
 }

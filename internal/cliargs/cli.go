@@ -31,6 +31,7 @@ type Globals struct {
 	NoStore          bool           `env:"FOURINSIGHT_NO_STORE" help:"Keep nothing: no cache read or write, sign in on every call."`
 	MinValid         *time.Duration `env:"FOURINSIGHT_MIN_VALID" placeholder:"DURATION" help:"A cached token must stay valid at least this long to be served (default 1m; 0s: until it expires)."`
 	Output           string         `short:"o" placeholder:"FORMAT" enum:"token,json,header,env,dotenv,exec-credential," default:"" help:"Output format: token, json, header, env, dotenv, exec-credential."`
+	OutputFile       string         `name:"output-file" placeholder:"FILE" help:"Write the output (-o) to FILE instead of stdout: atomically, mode 0600, and only when the call succeeds (for .env and IDE environment files). get and login only."`
 	Force            bool           `short:"f" help:"Sign in again even if the cache could serve (the Python client's auth_force)."`
 	NonInteractive   bool           `env:"FOURINSIGHT_NON_INTERACTIVE" help:"Never start an interactive sign-in; exit 3 instead (CI=true implies it)."`
 	NoBrowser        bool           `help:"Print the sign-in URL instead of opening a browser."`
