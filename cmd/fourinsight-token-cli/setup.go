@@ -23,6 +23,8 @@ func (a *app) setup() (*broker.Broker, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	// Long waits (a slow provider, a retry) are said on stderr, -v or not.
+	notice := func(msg string) { fmt.Fprintln(a.stderr, "fourinsight-token: "+msg) }
 	b := &broker.Broker{
 		Settings:         r.Settings,
 		MinValid:         r.MinValid,
@@ -30,7 +32,7 @@ func (a *app) setup() (*broker.Broker, string, error) {
 		LockTimeout:      r.LockTimeout,
 		LoginTimeout:     r.LoginTimeout,
 		RetrySignInAfter: r.RetrySignInAfter,
-		HTTP:             flows.HTTPOptions{Timeout: r.Timeout, CAFile: r.Settings.Profile.CAFile},
+		HTTP:             flows.HTTPOptions{Timeout: r.Timeout, CAFile: r.Settings.Profile.CAFile, Notice: notice},
 		Stderr:           a.stderr,
 	}
 	if g.Verbose {
