@@ -25,13 +25,15 @@ func mustOK(t *testing.T, r Result) string {
 }
 
 // problem returns the one line a failed run printed for the user: every
-// stderr line that is not -v debug output. It fails the test unless there is
-// exactly one.
+// stderr line that is not -v debug output or progress (a retry, a long
+// wait). It fails the test unless there is exactly one.
 func problem(t *testing.T, r Result) string {
 	t.Helper()
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSpace(r.Stderr), "\n") {
-		if l != "" && !strings.HasPrefix(l, "fourinsight-token: debug:") {
+		// Progress on the way (a retry, a long wait) is not the problem.
+		progress := strings.Contains(l, "; retrying in ") || strings.HasPrefix(l, "fourinsight-token: waiting for ")
+		if l != "" && !strings.HasPrefix(l, "fourinsight-token: debug:") && !progress {
 			lines = append(lines, l)
 		}
 	}
