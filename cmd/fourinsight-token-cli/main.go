@@ -118,7 +118,10 @@ func (a *app) parse(args []string) (*kong.Kong, string, int) {
 		kong.Description("Print an OAuth2 access token for the 4insight API, from the cache or after a sign-in.\n\n  TOKEN=$(fourinsight-token -s ws0)\n\nExit status: 0 ok, 1 unexpected, 2 usage/config/bad input, 3 sign-in needed but not allowed, 4 provider refused, 5 no answer in time."),
 		kong.Writers(a.stdout, a.stderr),
 		kong.Exit(func(code int) { exited = code }),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		// Commands first; then a command's own flags, with its examples
+		// above them; then the flags every command takes.
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, FlagsLast: true}),
+		kong.ExplicitGroups([]kong.Group{{Key: cliargs.GlobalGroup, Title: "Global flags (every command takes them):"}}),
 	)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "fourinsight-token: %v\n", err)

@@ -131,3 +131,34 @@ func TestOutputFile(t *testing.T) {
 		}
 	})
 }
+
+// A command's help shows an example and its own flags before the global ones.
+func TestHelpShowsOwnFlagsFirstWithExample(t *testing.T) {
+	tests := []struct {
+		args    []string
+		example string
+		own     string // a flag of the command itself
+	}{
+		{[]string{"exec", "--help"}, "fourinsight-token -s ws0 exec -- python3 sync.py", "--env=NAME"},
+		{[]string{"setup", "git", "--help"}, "setup git --host git.example.com", "--host=HOST"},
+		{[]string{"logout", "--help"}, "fourinsight-token logout --all", "--all"},
+		{[]string{"status", "--help"}, "status -s ws0 --json", "--json"},
+		{[]string{"completion", "--help"}, "~/.local/share/bash-completion/completions/fourinsight-token", "<shell>"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := runCLI("", tt.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			ex, own, global := strings.Index(out, tt.example), strings.Index(out, tt.own), strings.Index(out, "Global flags")
+			session := strings.Index(out, "--session=KEY")
+			if ex < 0 || own < 0 || global < 0 || session < global {
+				t.Fatalf("help lacks the example, its own flag or the global group:\n%s", out)
+			}
+			if !(ex < own && own < global) {
+				t.Fatalf("want the example, then %s, then the global flags:\n%s", tt.own, out)
+			}
+		})
+	}
+}
