@@ -151,13 +151,15 @@ func TestHelpShowsOwnFlagsFirstWithExample(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			ex, own, global := strings.Index(out, tt.example), strings.Index(out, tt.own), strings.Index(out, "Global flags")
-			session := strings.Index(out, "--session=KEY")
-			if ex < 0 || own < 0 || global < 0 || session < global {
-				t.Fatalf("help lacks the example, its own flag or the global group:\n%s", out)
-			}
-			if !(ex < own && own < global) {
-				t.Fatalf("want the example, then %s, then the global flags:\n%s", tt.own, out)
+			// In this order: the example, the command's own flag (or
+			// argument), the global group with --session in it.
+			rest := out
+			for _, want := range []string{tt.example, tt.own, "Global flags", "--session=KEY"} {
+				i := strings.Index(rest, want)
+				if i < 0 {
+					t.Fatalf("want the example, then %s, then the global flags; %q is missing or out of order:\n%s", tt.own, want, out)
+				}
+				rest = rest[i+len(want):]
 			}
 		})
 	}
