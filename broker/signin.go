@@ -191,7 +191,7 @@ func (b *Broker) paste(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token, 
 	in := b.Interact
 	page := b.Settings.Profile.SignInURL
 	if page == "" {
-		return nil, "", fmt.Errorf("%w: the paste flow needs a sign-in page (signin_url in the profile)", ErrConfig)
+		return nil, "", fmt.Errorf("%w: the paste flow needs a sign-in page: set --signin-url or FOURINSIGHT_SIGNIN_URL (signin_url in a profile)", ErrConfig)
 	}
 	if in.Prompt == nil {
 		return nil, "", fmt.Errorf("%w: the paste sign-in needs a terminal; run in a terminal: fourinsight-token login", ErrSignInRequired)
