@@ -80,3 +80,21 @@ func TestBashCompletionInstalledForGood(t *testing.T) {
 		t.Fatalf("bash-completion did not load the installed script: %v\n%s", err, got)
 	}
 }
+
+// fish is not installed where the tests run; its script offers the same
+// words after each command as bash's does.
+func TestFishCompletionKnowsSubcommands(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"completion", "fish"}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for cmd, words := range map[string]string{"setup": "git kubectl", "git-credential": "get store erase", "completion": "bash fish zsh"} {
+		want := "-n '__fish_seen_subcommand_from " + cmd + "; and not __fish_seen_subcommand_from " + words + "' -a '" + words + "'"
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("fish script lacks %s", want)
+		}
+	}
+	if !strings.Contains(out.String(), "-l api-version -x -a 'v1 v1beta1'") || !strings.Contains(out.String(), "-l output-file -r") {
+		t.Errorf("fish script lacks a subcommand's flag or a file flag:\n%s", out.String())
+	}
+}
