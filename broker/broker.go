@@ -331,10 +331,10 @@ func (b *Broker) save(key string, prev *store.Entry, tok *oauth2.Token, flow, to
 		Profile:  b.Settings.Profile.Name,
 		Updated:  time.Now().UTC().Truncate(time.Second),
 	}
-	b.warnShortLifetime(key, e.ExpiresAt)
 	if b.Store == nil {
 		return e, nil
 	}
+	b.warnShortLifetime(key, e.ExpiresAt) // with --no-store nothing is cached anyway
 	if b.saveOrWarn(key, e) {
 		b.logf("cache: saved session %s, valid until %s", name(key), e.ExpiresAt.Format(time.RFC3339))
 	}
