@@ -8,9 +8,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"golang.org/x/oauth2"
 )
 
@@ -67,23 +66,11 @@ func (p Package) CheckTrusted(trusted []string) error {
 	if HostTrusted(host, trusted) {
 		return nil
 	}
-	host = Printable(host)
+	host = urls.Printable(host, 255)
 	return fmt.Errorf("%w: a sign-in page asked to send your code to %s, which is not one of the profile's hosts; nothing was sent. "+
 		"If you did not expect this, stop: the page may not be your provider's. "+
 		"If your organisation runs its own provider there, add %q to trust_hosts of its profile in the config file (docs/configuration.md), or pass --trust-host %s for this call",
 		ErrBadPackage, host, host, host)
-}
-
-// Printable replaces control and formatting characters (a terminal escape,
-// a right-to-left override) in text from elsewhere before it is shown, so
-// it cannot disguise itself or the message around it.
-func Printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
-			return '?'
-		}
-		return r
-	}, s)
 }
 
 // HostTrusted matches host against host names and "*.domain" patterns.

@@ -95,17 +95,13 @@ func TestCheckTrustedRefusesBeforeSending(t *testing.T) {
 	}
 }
 
-func TestPrintable(t *testing.T) {
-	for in, want := range map[string]string{
-		"login.example.com":     "login.example.com",
-		"evil\u202egro.example": "evil?gro.example",
-		"a\x1b[2Jb":             "a?[2Jb",
-		"bad\xffutf8":           "bad?utf8",
-		"dömäin.example":        "dömäin.example",
-	} {
-		if got := Printable(in); got != want {
-			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
-		}
+// A crafted host cannot disguise the message: control and direction
+// characters are dropped from it.
+func TestCheckTrustedShowsHostPrintable(t *testing.T) {
+	p := Package{Endpoint: "https://evil\u202egro.example/token", Code: "c"}
+	err := p.CheckTrusted(nil)
+	if err == nil || !strings.Contains(err.Error(), "send your code to evilgro.example,") || strings.ContainsRune(err.Error(), '\u202e') {
+		t.Fatalf("err = %q", err)
 	}
 }
 
