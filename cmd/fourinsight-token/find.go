@@ -32,5 +32,5 @@ func findCLI() (string, error) {
 	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("cannot find %s, which does everything but serve a cached token, beside this program or on PATH; install both: go install github.com/fourinsight-token/fourinsight-token/cmd/...@latest", cliName)
+	return "", fmt.Errorf("cannot find %s, which does everything but serve a cached token, beside this program or on PATH; install it beside fourinsight-token: go install ./cmd/fourinsight-token-cli in a checkout, or go install github.com/fourinsight-token/fourinsight-token/cmd/fourinsight-token-cli@latest", cliName)
 }

@@ -73,7 +73,7 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 		return r, err
 	}
 	flagged := profile.Profile{
-		Issuer: g.Issuer, AuthURL: g.AuthURL, TokenURL: g.TokenURL, DeviceAuthURL: g.DeviceAuthURL,
+		Issuer: g.Issuer, AuthURL: g.AuthURL, TokenURL: g.TokenURL, DeviceAuthURL: g.DeviceAuthURL, SignInURL: g.SignInURL,
 		ClientID: g.ClientID, Flow: g.Flow, RedirectURL: g.RedirectURL, CacheDir: g.CacheDir, Store: g.Store,
 		MinValid: (*profile.Duration)(g.MinValid), Timeout: (*profile.Duration)(g.Timeout),
 		LoginTimeout: (*profile.Duration)(g.LoginTimeout), LockTimeout: (*profile.Duration)(g.LockTimeout),
@@ -81,7 +81,11 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 		RetrySignInAfter: (*profile.Duration)(g.RetrySignInAfter),
 	}
 	// Naming a provider on the built-in profile means another provider:
-	// none of 4insight's URLs, clients or trusted hosts apply to it.
+	// none of 4insight's URLs, clients or trusted hosts apply to it. A
+	// sign-in page alone (--signin-url) does not: it is another page of
+	// 4insight's (a staging or regional one) for the same client, so the
+	// profile stays; the page's host becomes trusted as a pasted endpoint,
+	// like every host of the profile's own URLs.
 	if p.Name == profile.DefaultProfile && g.Profile == "" && cfg.DefaultProfile == "" &&
 		(g.Issuer != "" || g.AuthURL != "" || g.TokenURL != "") {
 		p = profile.Profile{Name: "custom"}
