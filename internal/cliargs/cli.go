@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// Globals are the flags every command takes (cli.md, "Flags").
+// Globals are the flags every command takes (the command-line contract's
+// "Flags"; docs/configuration.md).
 type Globals struct {
 	Session          string         `group:"global" short:"s" env:"FOURINSIGHT_SESSION" placeholder:"KEY" help:"Cache entry to use (the Python client's session_key); none = the default entry."`
 	Profile          string         `group:"global" env:"FOURINSIGHT_PROFILE" placeholder:"NAME" help:"Named provider settings from the config file (built-in: 4insight)."`
