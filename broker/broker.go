@@ -372,6 +372,7 @@ func (b *Broker) save(key string, prev *store.Entry, tok *oauth2.Token, flow, to
 	if b.Store == nil {
 		return e, nil
 	}
+	b.warnShortLifetime(key, e.ExpiresAt) // with --no-store nothing is cached anyway
 	if b.saveOrWarn(key, e) {
 		b.logf("cache: saved session %s, valid until %s", name(key), e.ExpiresAt.Format(time.RFC3339))
 	}

@@ -17,6 +17,10 @@ type Interaction struct {
 	// Allowed: an interactive sign-in may start at all (false with
 	// --non-interactive, CI=true, or kubectl's interactive: false).
 	Allowed bool
+	// NotAllowedBecause says, when Allowed is false, why and what to do
+	// instead ("CI is set …; …"); it completes "session X needs a sign-in,
+	// but …".
+	NotAllowedBecause string
 	// Login: the user asked for this sign-in (the login command): any flow
 	// runs, talking on stderr.
 	Login bool
@@ -170,7 +174,11 @@ func (b *Broker) mayInteract(key, flow string) error {
 	in := b.Interact
 	login := "fourinsight-token login " + sessionFlag(key)
 	if !in.Allowed {
-		return fmt.Errorf("%w: session %s needs a sign-in, but this run is non-interactive; run in a terminal: %s", ErrSignInRequired, name(key), login)
+		why := in.NotAllowedBecause
+		if why == "" {
+			why = "this run is non-interactive; run in a terminal: " + login
+		}
+		return fmt.Errorf("%w: session %s needs a sign-in, but %s", ErrSignInRequired, name(key), why)
 	}
 	needsTerminal := flow == profile.FlowPaste || flow == profile.FlowDevice ||
 		(flow == profile.FlowBrowser && (in.OpenBrowser == nil || in.NoBrowser))
@@ -187,7 +195,7 @@ func (b *Broker) paste(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token, 
 	in := b.Interact
 	page := b.Settings.Profile.SignInURL
 	if page == "" {
-		return nil, "", fmt.Errorf("%w: the paste flow needs a sign-in page (signin_url in the profile)", profile.ErrConfig)
+		return nil, "", fmt.Errorf("%w: the paste flow needs a sign-in page: set --signin-url or FOURINSIGHT_SIGNIN_URL (signin_url in a profile)", profile.ErrConfig)
 	}
 	if in.Prompt == nil {
 		return nil, "", fmt.Errorf("%w: the paste sign-in needs a terminal; run in a terminal: fourinsight-token login", ErrSignInRequired)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -31,6 +32,13 @@ type HTTPOptions struct {
 	Attempts int           // for network errors, 429 and 5xx; 0 means 3
 	CAFile   string        // extra PEM roots, added to the system's
 	Logf     Logf
+	// Notice receives one line (always shown, on stderr) when a wait gets
+	// long: a request slower than SlowAfter, a retry, a Retry-After. It is
+	// given hosts, never URLs' paths or queries.
+	Notice func(msg string)
+	// SlowAfter is when a request still waiting for its answer is worth a
+	// Notice; 0 means 3s.
+	SlowAfter time.Duration
 }
 
 // maxBody bounds every response read from a provider.
@@ -62,7 +70,7 @@ func NewHTTPClient(o HTTPOptions) (*http.Client, error) {
 		}
 		base.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	t := &retryTransport{next: base, timeout: o.Timeout, attempts: o.Attempts, logf: o.Logf}
+	t := &retryTransport{next: base, timeout: o.Timeout, attempts: o.Attempts, logf: o.Logf, notice: o.Notice, slowAfter: o.SlowAfter}
 	if t.timeout <= 0 {
 		t.timeout = 30 * time.Second
 	}
@@ -71,6 +79,12 @@ func NewHTTPClient(o HTTPOptions) (*http.Client, error) {
 	}
 	if t.logf == nil {
 		t.logf = func(string, ...any) {}
+	}
+	if t.notice == nil {
+		t.notice = func(string) {}
+	}
+	if t.slowAfter <= 0 {
+		t.slowAfter = 3 * time.Second
 	}
 	return &http.Client{Transport: t, CheckRedirect: checkRedirect}, nil
 }
@@ -135,6 +149,9 @@ type retryTransport struct {
 	timeout  time.Duration
 	attempts int
 	logf     Logf
+
+	notice    func(string)
+	slowAfter time.Duration
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -152,7 +169,11 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			r.Body = body
 		}
 		start := time.Now()
+		slow := time.AfterFunc(t.slowAfter, func() {
+			t.notice(fmt.Sprintf("waiting for %s to answer (%s so far, --timeout %s)…", req.URL.Host, t.slowAfter, t.timeout))
+		})
 		resp, err := t.attempt(r)
+		slow.Stop()
 		took := time.Since(start).Round(time.Millisecond)
 		if err != nil {
 			t.logf("%s %s: %v after %s (attempt %d/%d)", req.Method, Redact(req.URL), err, took, attempt, t.attempts)
@@ -164,6 +185,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, err
 		}
 		t.logf("retrying in %s", wait.Round(time.Millisecond))
+		t.notice(retryNotice(req.URL.Host, resp, err, wait, attempt+1, t.attempts))
 		select {
 		case <-req.Context().Done():
 			return nil, req.Context().Err()
@@ -226,6 +248,26 @@ func (t *retryTransport) shouldRetry(req *http.Request, resp *http.Response, err
 		return d, true
 	}
 	return backoff, true
+}
+
+// retryNotice says why a request is repeated and when. The transport's
+// error is not shown: -v has it, and a proxy's may name more than a host.
+func retryNotice(host string, resp *http.Response, err error, wait time.Duration, next, attempts int) string {
+	why := "could not reach " + host
+	switch {
+	case err != nil && isTimeout(err):
+		why = host + " did not answer in time"
+	case err == nil && resp.Header.Get("Retry-After") != "":
+		why = fmt.Sprintf("%s answered %d and asked to wait (Retry-After)", host, resp.StatusCode)
+	case err == nil:
+		why = fmt.Sprintf("%s answered %d", host, resp.StatusCode)
+	}
+	return fmt.Sprintf("%s; retrying in %s (attempt %d/%d)", why, wait.Round(100*time.Millisecond), next, attempts)
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &t) && t.Timeout())
 }
 
 func parseRetryAfter(v string) (time.Duration, bool) {

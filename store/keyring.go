@@ -18,8 +18,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/internal/dbusaddr"
 	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
+	"github.com/fourinsight-token/fourinsight-token/internal/sibling"
 )
 
 // Errors of the keyring store, told apart with errors.Is.
@@ -59,11 +61,6 @@ const HelperEnv = "FOURINSIGHT_KEYRING_HELPER"
 
 // DefaultKeyringTimeout bounds every keyring call.
 const DefaultKeyringTimeout = 5 * time.Second
-
-// noBus is a D-Bus address with no transport: dialling it fails at once,
-// without a socket. The helper gets it where no session bus exists, so that
-// the D-Bus library does not fork dbus-launch to start one.
-const noBus = "disabled:"
 
 // Keyring keeps entries in the OS keyring through the helper binary
 // fourinsight-token-keyring. It does not link any keyring library itself:
@@ -451,31 +448,13 @@ func (k *Keyring) helperPath() (string, error) {
 	if k.Helper != "" {
 		return k.Helper, nil
 	}
-	if p := os.Getenv(HelperEnv); p != "" {
-		return p, nil
-	}
-	name := HelperName
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	var beside []string
-	if exe, err := os.Executable(); err == nil {
-		beside = append(beside, filepath.Join(filepath.Dir(exe), name))
-		if real, err := filepath.EvalSymlinks(exe); err == nil && real != exe {
-			beside = append(beside, filepath.Join(filepath.Dir(real), name))
-		}
-	}
-	for _, p := range beside {
-		if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath(HelperName); err == nil {
+	p, beside, ok := sibling.Find(HelperName, HelperEnv)
+	if ok {
 		return p, nil
 	}
 	where := "on PATH"
-	if len(beside) > 0 {
-		where = "beside " + beside[0] + " or on PATH"
+	if beside != "" {
+		where = "beside " + beside + " or on PATH"
 	}
 	return "", errorOf(ErrKeyring, "--store keyring needs the helper %s, which is not %s; install it with: go install github.com/fourinsight-token/fourinsight-token/cmd/%s@latest (or use --store file)", HelperName, where, HelperName)
 }
@@ -491,7 +470,7 @@ func helperEnv(env []string, backend string) []string {
 	}
 	switch backend {
 	case BackendFile, BackendPass, BackendKeyctl:
-		return setEnv(env, "DBUS_SESSION_BUS_ADDRESS", noBus)
+		return setEnv(env, "DBUS_SESSION_BUS_ADDRESS", dbusaddr.Disabled)
 	}
 	return env
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/dbusaddr"
 )
 
 // TestFakeKeyringHelper is not a test: run by fakeHelper's script, it plays
@@ -295,9 +297,9 @@ func TestHelperEnv(t *testing.T) {
 	}{
 		{"", "unix:path=/run/bus"},
 		{BackendSecretService, "unix:path=/run/bus"},
-		{BackendFile, noBus},
-		{BackendKeyctl, noBus},
-		{BackendPass, noBus},
+		{BackendFile, dbusaddr.Disabled},
+		{BackendKeyctl, dbusaddr.Disabled},
+		{BackendPass, dbusaddr.Disabled},
 	}
 	for _, tt := range tests {
 		got := getEnv(helperEnv(base, tt.backend), "DBUS_SESSION_BUS_ADDRESS")

@@ -191,7 +191,11 @@ func (c Config) Profile(name string) (Profile, error) {
 	if name == DefaultProfile {
 		b := Builtin4insight()
 		if ok {
+			// trust_hosts add to 4insight's own hosts (an organisation's
+			// provider besides them); every other setting replaces.
+			hosts := append(b.TrustHosts, p.TrustHosts...)
 			b = Overlay(b, p)
+			b.TrustHosts = hosts
 		}
 		return b, nil
 	}

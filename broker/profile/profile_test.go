@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatalf("default profile = %+v, %v", p, err)
 	}
 	b, _ := c.Profile("4insight")
-	if b.SignInURL != "https://4insight.io/auth" || b.TrustHosts[0] != "extra.example" {
+	if b.SignInURL != "https://4insight.io/auth" || !slices.Contains(b.TrustHosts, "extra.example") || !slices.Contains(b.TrustHosts, "*.4insight.io") {
 		t.Fatalf("4insight overlay = %+v", b)
 	}
 	if _, err := c.Profile("nope"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "corp") {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"text/tabwriter"
 	"time"
 
@@ -28,7 +27,7 @@ func (a *app) get(ctx context.Context) error {
 	if _, stopped := caught(ctx); stopped {
 		return nil // saved; whoever asked is going away (run reports it)
 	}
-	return out.Write(a.stdout, e, key)
+	return a.writeOutput(out, e, key)
 }
 
 // token returns a token for the session, as get, exec and git-credential
@@ -68,14 +67,14 @@ func (a *app) login(ctx context.Context) error {
 		who = " as " + e.Meta.Subject
 	}
 	fmt.Fprintf(a.stderr, "Signed in%s: session %s, token valid until %s.\n", who, profile.SessionName(key), e.ExpiresAt.Local().Format(time.RFC1123))
-	if a.cli.Output == "" {
+	if a.cli.Output == "" && a.cli.OutputFile == "" {
 		return nil
 	}
 	out, err := cliargs.NewOutput(a.cli.Output)
 	if err != nil {
 		return err
 	}
-	return out.Write(a.stdout, e, key)
+	return a.writeOutput(out, e, key)
 }
 
 // logout forgets one session or all of them.
@@ -158,11 +157,6 @@ func (a *app) status() error {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", profile.SessionName(s.Session), dash(s.Flow), dash(cmp.Or(s.Provider, s.TokenHost)), expires, refresh, dash(s.Subject), dash(s.WrittenBy))
 	}
 	return w.Flush()
-}
-
-func (a *app) version() error {
-	fmt.Fprintf(a.stdout, "fourinsight-token %s (commit %s, %s, %s/%s)\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return nil
 }
 
 func dash(s string) string {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -20,12 +21,6 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
 	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/store"
-)
-
-// Set by the release build (-ldflags "-X main.version=... -X main.commit=...").
-var (
-	version = "dev"
-	commit  = "none"
 )
 
 func main() {
@@ -49,18 +44,18 @@ type app struct {
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
-	// A plain get, the call made thousands of times a day, skips kong's
-	// start-up cost (see parseFast); every other command line goes to kong.
-	cmd := "get"
-	var parser *kong.Kong
-	if !cliargs.ParseFast(args, &a.cli) {
-		var code int
-		if parser, cmd, code = a.parse(args); parser == nil {
-			return code
-		}
+	// kong alone reads the command line here: the plain gets that must start
+	// fast are answered by the front, with its own parser.
+	parser, cmd, code := a.parse(args)
+	if parser == nil {
+		return code
 	}
 
-	var err error
+	err := a.checkOutputFile(strings.Fields(cmd)[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "fourinsight-token: %s\n", printable.Line(err.Error()))
+		return exitCode(err)
+	}
 	ctx, stop := notifyContextLazily(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
@@ -112,7 +107,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // parse reads the command line with kong: the command, or a nil parser and
 // the exit status when there is nothing to run (--help, a usage error).
 // An option that changes how kong reads flags (resolvers, variables, hooks)
-// must be mirrored in parseFast; fastparse_test.go compares the two.
+// must be mirrored in the front's cliargs.ParseFast; fastparse_test.go
+// compares the two.
 func (a *app) parse(args []string) (*kong.Kong, string, int) {
 	exited := -1
 	parser, err := kong.New(&a.cli,
@@ -120,7 +116,10 @@ func (a *app) parse(args []string) (*kong.Kong, string, int) {
 		kong.Description("Print an OAuth2 access token for the 4insight API, from the cache or after a sign-in.\n\n  TOKEN=$(fourinsight-token -s ws0)\n\nExit status: 0 ok, 1 unexpected, 2 usage/config/bad input, 3 sign-in needed but not allowed, 4 provider refused, 5 no answer in time."),
 		kong.Writers(a.stdout, a.stderr),
 		kong.Exit(func(code int) { exited = code }),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		// Commands first; then a command's own flags, with its examples
+		// above them; then the flags every command takes.
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, FlagsLast: true}),
+		kong.ExplicitGroups([]kong.Group{{Key: cliargs.GlobalGroup, Title: "Global flags (every command takes them):"}}),
 	)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "fourinsight-token: %v\n", err)

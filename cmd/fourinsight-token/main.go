@@ -40,8 +40,8 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 		return 0, false
 	}
 	g := c.Globals
-	if g.Force || g.NoStore || g.ClientSecretFile == "-" {
-		return 0, false // a sign-in, no cache, or stdin to read
+	if g.Force || g.NoStore || g.ClientSecretFile == "-" || g.OutputFile != "" {
+		return 0, false // a sign-in, no cache, stdin to read, or a file to write
 	}
 	r, err := cliargs.Resolve(g, nil) // nil: no stdin or pipe is read here (cliargs.ErrPipe)
 	if err != nil || r.Settings.Profile.Store == "keyring" {

@@ -53,6 +53,7 @@ func TestServeCached(t *testing.T) {
 		{name: "less than --min-valid left", args: []string{"-s", "old"}},
 		{name: "min-valid lowered", args: []string{"-s", "old", "--min-valid", "10s"}, served: true, stdout: "old-token\n"},
 		{name: "force", args: []string{"-s", "py", "-f"}},
+		{name: "output file", args: []string{"-s", "py", "--output-file", filepath.Join(home, ".env")}},
 		{name: "no store", args: []string{"-s", "py", "--no-store"}},
 		{name: "keyring store", args: []string{"-s", "py", "--store", "keyring"}},
 		{name: "torn entry", args: []string{"-s", "torn"}},

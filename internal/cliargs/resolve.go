@@ -74,7 +74,7 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 		return r, err
 	}
 	flagged := profile.Profile{
-		Issuer: g.Issuer, AuthURL: g.AuthURL, TokenURL: g.TokenURL, DeviceAuthURL: g.DeviceAuthURL,
+		Issuer: g.Issuer, AuthURL: g.AuthURL, TokenURL: g.TokenURL, DeviceAuthURL: g.DeviceAuthURL, SignInURL: g.SignInURL,
 		ClientID: g.ClientID, Flow: g.Flow, RedirectURL: g.RedirectURL, CacheDir: g.CacheDir, Store: g.Store,
 		MinValid: (*profile.Duration)(g.MinValid), Timeout: (*profile.Duration)(g.Timeout),
 		LoginTimeout: (*profile.Duration)(g.LoginTimeout), LockTimeout: (*profile.Duration)(g.LockTimeout),
@@ -82,7 +82,11 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 		RetrySignInAfter: (*profile.Duration)(g.RetrySignInAfter),
 	}
 	// Naming a provider on the built-in profile means another provider:
-	// none of 4insight's URLs, clients or trusted hosts apply to it.
+	// none of 4insight's URLs, clients or trusted hosts apply to it. A
+	// sign-in page alone (--signin-url) does not: it is another page of
+	// 4insight's (a staging or regional one) for the same client, so the
+	// profile stays; the page's host becomes trusted as a pasted endpoint,
+	// like every host of the profile's own URLs.
 	if p.Name == profile.DefaultProfile && g.Profile == "" && cfg.DefaultProfile == "" &&
 		(g.Issuer != "" || g.AuthURL != "" || g.TokenURL != "") {
 		p = profile.Profile{Name: profile.CustomProfile}
@@ -93,8 +97,8 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 
 	r.Settings = profile.Settings{Profile: p, ClientSecret: p.PublicClientSecret, Chosen: profile.Choice{
 		Profile: cmp.Or(g.Profile, cfg.DefaultProfile), ByConfig: g.Profile == "" && cfg.DefaultProfile != "",
-		Issuer: g.Issuer, AuthURL: g.AuthURL, TokenURL: g.TokenURL, DeviceAuthURL: g.DeviceAuthURL, ClientID: g.ClientID,
-		Flow: g.Flow,
+		Issuer: g.Issuer, AuthURL: g.AuthURL, TokenURL: g.TokenURL, DeviceAuthURL: g.DeviceAuthURL, SignInURL: g.SignInURL,
+		ClientID: g.ClientID, Flow: g.Flow,
 	}}
 	secret, supplied, err := clientSecret(g, p, stdin)
 	if err != nil {
