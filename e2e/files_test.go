@@ -193,8 +193,9 @@ func TestSIGTERMEndsALockWait(t *testing.T) {
 		t.Errorf("took %s to end after SIGTERM", took)
 	}
 	line := problem(t, r)
-	if r.Code == 0 || r.Code == 5 || !strings.Contains(line, "interrupted while waiting for another fourinsight-token working on session svc") {
-		t.Fatalf("exit %d, %q; want it to say it was interrupted", r.Code, line)
+	if r.Code != 128+int(syscall.SIGTERM) || !strings.Contains(line, "stopped by SIGTERM") ||
+		!strings.Contains(line, "interrupted while waiting for another fourinsight-token working on session svc") {
+		t.Fatalf("exit %d, %q; want 143 and a line that says it was interrupted while waiting", r.Code, line)
 	}
 	if p.Count("token") != 0 {
 		t.Error("the provider was asked for a token")
