@@ -2,11 +2,10 @@ package broker
 
 import (
 	"context"
-	"errors"
-	"strings"
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/flows"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
@@ -85,7 +84,7 @@ func (b *Broker) BackgroundRefresh(ctx context.Context, key string) error {
 	if err != nil || e == nil {
 		return err
 	}
-	if err := b.checkOwner(key, e); err != nil {
+	if err := b.use(key, e); err != nil { // made for other settings: not ours to renew
 		return err
 	}
 	now := time.Now()
@@ -100,23 +99,30 @@ func (b *Broker) BackgroundRefresh(ctx context.Context, key string) error {
 	prev := withBackground(e, outcome) // saved with the new token on success
 	if e.RefreshToken != "" {
 		_, err = b.refresh(ctx, key, prev)
-	} else if ctx, err = b.withHTTP(ctx); err == nil {
-		_, err = b.clientCredentials(ctx, key, prev)
+	} else if err = b.Settings.CheckSecret(key); err == nil {
+		if ctx, err = b.withHTTP(ctx); err == nil {
+			_, err = b.clientCredentials(ctx, key, prev)
+		}
 	}
 	if err == nil {
 		return nil
 	}
+	b.rememberOutage(key, err) // as Token does, for callers queued on the lock
 
-	outcome.Result, outcome.Detail = store.BackgroundFailed, oneLine(err.Error())
-	if e.RefreshToken != "" && flows.IsInvalidGrant(err) {
+	// Record the outcome in our record of the entry. An entry the Python
+	// client wrote (or rewrote: our record no longer describes its tokens)
+	// has none, and is left as it was, but for a refused refresh token.
+	outcome.Result, outcome.Detail = store.BackgroundFailed, printable.Line(err.Error())
+	refused := e.RefreshToken != "" && flows.IsInvalidGrant(err)
+	if refused {
 		outcome.Result = store.BackgroundRefused
-		e.RefreshToken = "" // as Token does: nobody tries it again
+		e.ForgetRefreshToken() // as Token does: nobody tries it again
 	}
-	if e.Meta == nil {
-		e.Meta = b.meta("", e) // a Python client's entry: recorded as ours from now on
-	}
-	if serr := b.Store.Save(key, withBackground(e, outcome)); serr != nil {
-		return errors.Join(err, serr)
+	switch {
+	case e.Meta != nil && e.Bound():
+		b.saveOrWarn(key, withBackground(e, outcome))
+	case refused:
+		b.saveOrWarn(key, e)
 	}
 	return err
 }
@@ -138,5 +144,3 @@ func withBackground(e *store.Entry, bg store.Background) *store.Entry {
 	c.Meta = &m
 	return &c
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
@@ -40,7 +41,7 @@ const renewed = `{"access_token":"new-access","token_type":"Bearer","expires_in"
 // service account's (client credentials) at tokenURL, over a file store.
 func aheadBroker(t *testing.T, tokenURL string, service bool) (*Broker, store.File) {
 	f := store.File{Dir: t.TempDir()}
-	s := Settings{Profile: Profile{Name: "test", TokenURL: tokenURL, ClientID: "c"}}
+	s := profile.Settings{Profile: profile.Profile{Name: "test", TokenURL: tokenURL, ClientID: "c"}}
 	if service {
 		s.Profile.ServiceTokenURL = tokenURL
 		s.ClientSecret, s.SecretSupplied = "service-secret", true
@@ -52,10 +53,21 @@ func aheadBroker(t *testing.T, tokenURL string, service bool) (*Broker, store.Fi
 // pythonEntry writes a session as the Python client would: an hour's token
 // with left to go.
 func pythonEntry(t *testing.T, f store.File, tokenURL, refreshToken string, left time.Duration) {
+	writeEntry(t, f, tokenURL, refreshToken, left, false)
+}
+
+// writeEntry writes an hour's token with left to go; ours adds the record
+// fourinsight-token keeps.
+func writeEntry(t *testing.T, f store.File, tokenURL, refreshToken string, left time.Duration, ours bool) {
+	exp := time.Now().Add(left)
 	m := map[string]any{"access_token": "old-access", "token_type": "Bearer", "expires_in": 3600,
-		"expires_at": float64(time.Now().Add(left).Unix()), "token_url": tokenURL}
+		"expires_at": float64(exp.Unix()), "token_url": tokenURL}
 	if refreshToken != "" {
 		m["refresh_token"] = refreshToken
+	}
+	if ours {
+		m[store.Namespace] = map[string]any{"provider": tokenURL, "client_id": "c", "flow": "browser",
+			"issued": exp.Add(-time.Hour).UTC().Format(time.RFC3339)}
 	}
 	data, _ := json.Marshal(m)
 	if err := os.WriteFile(f.Path("ws"), data, 0o600); err != nil {
@@ -69,6 +81,7 @@ func TestBackgroundRefresh(t *testing.T) {
 		status     int
 		body       string
 		service    bool
+		ours       bool          // the entry has our record (else the Python client wrote it)
 		refresh    string        // the cached refresh token
 		left       time.Duration // of the cached token
 		busy       bool          // another process holds the session's lock
@@ -85,10 +98,16 @@ func TestBackgroundRefresh(t *testing.T) {
 			access: "old-access", keepsRT: true},
 		{name: "another process at work: nothing to do", status: 200, body: renewed, refresh: "old-refresh", left: 5 * time.Minute, busy: true,
 			access: "old-access", keepsRT: true},
-		{name: "refused refresh token: dropped, token kept", status: 400, body: `{"error":"invalid_grant"}`, refresh: "old-refresh", left: 5 * time.Minute,
+		{name: "refused refresh token: dropped, token kept", status: 400, body: `{"error":"invalid_grant"}`, ours: true, refresh: "old-refresh", left: 5 * time.Minute,
 			requests: 1, access: "old-access", result: store.BackgroundRefused, wantErr: true},
-		{name: "outage: the entry stays as it was", status: 503, body: `{"error":"temporarily_unavailable"}`, refresh: "old-refresh", left: 5 * time.Minute,
+		{name: "outage: the token stays as it was", status: 503, body: `{"error":"temporarily_unavailable"}`, ours: true, refresh: "old-refresh", left: 5 * time.Minute,
 			requests: 2, access: "old-access", keepsRT: true, result: store.BackgroundFailed, wantErr: true, resultHint: "503"},
+		{name: "python entry, refused refresh token: dropped, nothing recorded", status: 400, body: `{"error":"invalid_grant"}`, refresh: "old-refresh", left: 5 * time.Minute,
+			requests: 1, access: "old-access", wantErr: true},
+		{name: "python entry, outage: left as it was", status: 503, body: `{"error":"temporarily_unavailable"}`, refresh: "old-refresh", left: 5 * time.Minute,
+			requests: 2, access: "old-access", keepsRT: true, wantErr: true},
+		{name: "ours, renewed", status: 200, body: renewed, ours: true, refresh: "old-refresh", left: 5 * time.Minute,
+			requests: 1, access: "new-access", keepsRT: true, result: store.BackgroundRenewed},
 		{name: "service account: client credentials", status: 200, body: `{"access_token":"new-access","token_type":"Bearer","expires_in":3600}`, service: true, left: 5 * time.Minute,
 			requests: 1, access: "new-access", result: store.BackgroundRenewed},
 		{name: "no refresh token, not a service account: never a sign-in", status: 200, body: renewed, left: 5 * time.Minute,
@@ -98,7 +117,8 @@ func TestBackgroundRefresh(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			url, grants := tokenEndpoint(t, tt.status, tt.body)
 			b, f := aheadBroker(t, url, tt.service)
-			pythonEntry(t, f, url, tt.refresh, tt.left)
+			writeEntry(t, f, url, tt.refresh, tt.left, tt.ours)
+			before, _ := os.ReadFile(f.Path("ws"))
 			if tt.busy {
 				unlock, err := f.Lock(context.Background(), "ws", nil)
 				if err != nil {
@@ -142,26 +162,36 @@ func TestBackgroundRefresh(t *testing.T) {
 			case got != nil && tt.resultHint != "" && !strings.Contains(got.Detail, tt.resultHint):
 				t.Errorf("recorded detail %q lacks %q", got.Detail, tt.resultHint)
 			}
+			if after, _ := os.ReadFile(f.Path("ws")); tt.access == "old-access" && tt.result == "" && tt.keepsRT && string(after) != string(before) {
+				t.Errorf("the entry was rewritten:\n%s\nwas\n%s", after, before)
+			}
 			if tt.result != "" && e.Meta != nil && e.Meta.Provider != url {
 				t.Errorf("record names provider %q, want %q (the entry is usable with these settings)", e.Meta.Provider, url)
 			}
-			if err := b.Settings.CheckOwner("ws", e); err != nil {
+			if _, _, err := b.Settings.ForEntry("ws", e); err != nil {
 				t.Errorf("the entry no longer serves these settings: %v", err)
 			}
 		})
 	}
 }
 
-// After an outage is recorded, the entry's lifetime is still known (saving
-// rewrites expires_in), so the next caller inside the window still renews.
+// After an outage is recorded in a record older than refresh ahead (no
+// issue time), the entry's lifetime is still known: saving rewrites
+// expires_in, so the issue time is recorded from it.
 func TestBackgroundFailureKeepsTheWindow(t *testing.T) {
 	url, _ := tokenEndpoint(t, 503, `{"error":"temporarily_unavailable"}`)
 	b, f := aheadBroker(t, url, false)
-	pythonEntry(t, f, url, "old-refresh", 5*time.Minute)
+	data, _ := json.Marshal(map[string]any{"access_token": "old-access", "refresh_token": "old-refresh", "expires_in": 3600,
+		"expires_at": float64(time.Now().Add(5 * time.Minute).Unix()), "token_url": url,
+		store.Namespace: map[string]any{"provider": url, "client_id": "c"}})
+	os.WriteFile(f.Path("ws"), data, 0o600)
 	b.BackgroundRefresh(context.Background(), "ws")
 	e, err := f.Load("ws")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if e.Meta.Background == nil || e.Meta.Issued.IsZero() {
+		t.Fatalf("outcome %v, issued %v: want both recorded", e.Meta.Background, e.Meta.Issued)
 	}
 	if life := e.Lifetime(); life < 59*time.Minute || life > 61*time.Minute {
 		t.Fatalf("lifetime after the failure = %s, want the hour it was issued for", life)

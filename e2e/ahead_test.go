@@ -18,10 +18,10 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/internal/testop"
 )
 
-// slowProvider answers every token request after 2 seconds. Its tokens live
-// 6 minutes, so the default refresh-ahead window is their last 2.
-func slowProvider(t *testing.T) *testop.Provider {
-	return StartProvider(t, testop.Options{AccessTokenLifetime: 6 * time.Minute, TokenDelay: 2 * time.Second})
+// sixMinutes is a provider whose tokens live 6 minutes, so that the default
+// refresh-ahead window is their last 2.
+func sixMinutes(t *testing.T) *testop.Provider {
+	return StartProvider(t, testop.Options{AccessTokenLifetime: 6 * time.Minute})
 }
 
 // quiet drops FOURINSIGHT_VERBOSE, so that stderr is what a user sees.
@@ -117,12 +117,13 @@ func aheadUser(t *testing.T) *User {
 // still under way; the session is renewed once, behind its back; status
 // says so; and the background process is gone when its work is done.
 func TestRefreshAheadServesAtOnceAndRenewsInTheBackground(t *testing.T) {
-	p := slowProvider(t)
+	p := sixMinutes(t)
 	u := aheadUser(t)
 	u.PasteProfile(p)
 	mustOK(t, u.RunInput(PastePackage(t, p), "login", "-s", "ws0"))
 	u.quiet()
 	u.intoWindow("ws0")
+	p.SlowToken(2 * time.Second)
 	old := u.Cache("ws0")["access_token"].(string)
 
 	// What a plain get prints for this entry, refresh ahead turned off.
@@ -132,14 +133,14 @@ func TestRefreshAheadServesAtOnceAndRenewsInTheBackground(t *testing.T) {
 		if got != plain || got.Code != 0 || got.Stderr != "" || !strings.Contains(got.Stdout, old) {
 			t.Fatalf("%v inside the window: %+v; a plain get: %+v", args, got, plain)
 		}
-		// The provider holds each request for 2 seconds: the caller's
-		// pipes closed before the background refresh could finish.
-		if n := p.Count("refresh_token"); n != 0 {
-			t.Fatalf("the call returned after the provider answered a refresh (%d)", n)
+		// The provider takes 2 seconds to answer: the caller's pipes
+		// closed before the background refresh could finish.
+		if u.Cache("ws0")["access_token"] != old {
+			t.Fatal("the call returned only after the session was renewed")
 		}
 		if runtime.GOOS == "linux" && args[len(args)-1] == "ws0" {
-			// It is running now, waiting on the provider: the check
-			// for leftovers below can see it.
+			// It is running now, waiting on the provider (which also
+			// shows that the check for leftovers can see it).
 			eventually(t, "no background refresh is running", func() bool { return len(u.backgroundProcesses()) == 1 })
 		}
 	}
@@ -181,11 +182,12 @@ func TestRefreshAheadServesAtOnceAndRenewsInTheBackground(t *testing.T) {
 // cached token at once, one background refresh runs, and the provider sees
 // exactly one request.
 func TestRefreshAheadFiftyCallersOneRefresh(t *testing.T) {
-	p := slowProvider(t)
+	p := sixMinutes(t)
 	u := aheadUser(t)
 	u.PasteProfile(p)
 	mustOK(t, u.RunInput(PastePackage(t, p), "login", "-s", "ws0"))
 	u.intoWindow("ws0")
+	p.SlowToken(2 * time.Second)
 	old := u.Cache("ws0")["access_token"].(string)
 
 	tokens := u.RunAtOnce(t, 50, "-s", "ws0")
@@ -216,7 +218,7 @@ func TestRefreshAheadFiftyCallersOneRefresh(t *testing.T) {
 // served and kept, status says the background refresh failed, and callers
 // do not start one refresh after another.
 func TestRefreshAheadOutageKeepsTheToken(t *testing.T) {
-	p := StartProvider(t, testop.Options{AccessTokenLifetime: 6 * time.Minute})
+	p := sixMinutes(t)
 	u := aheadUser(t)
 	u.ServiceAccount(p) // renewed with client credentials: no refresh token
 	tok := mustOK(t, u.Run("-s", "svc"))
@@ -254,13 +256,14 @@ func TestRefreshAheadOutageKeepsTheToken(t *testing.T) {
 // as by a foreground one; the access token it still has is served on. No
 // browser, no prompt.
 func TestRefreshAheadRefusedRefreshTokenIsDropped(t *testing.T) {
-	p := StartProvider(t, testop.Options{AccessTokenLifetime: 6 * time.Minute})
+	p := sixMinutes(t)
 	u := aheadUser(t)
 	u.PasteProfile(p)
 	mustOK(t, u.RunInput(PastePackage(t, p), "login", "-s", "ws0"))
 	u.intoWindow("ws0")
 	c := u.Cache("ws0")
 	c["refresh_token"] = "a-refresh-token-the-provider-never-issued"
+	delete(c["fourinsight_token"].(map[string]any), "refresh_token_sha256") // still our record
 	u.WriteCache("ws0", c)
 	tok := c["access_token"].(string)
 	signIns := p.Count("authorize")
@@ -287,7 +290,7 @@ func TestRefreshAheadRefusedRefreshTokenIsDropped(t *testing.T) {
 // An entry the Python client wrote (expires_in, no record of ours) has the
 // same window: its last third, here of an hour's token capped at 10 minutes.
 func TestRefreshAheadPythonEntry(t *testing.T) {
-	p := StartProvider(t, testop.Options{AccessTokenLifetime: 6 * time.Minute})
+	p := sixMinutes(t)
 	u := aheadUser(t)
 	u.PasteProfile(p)
 	tok := exchangePackage(t, p, PastePackage(t, p))
@@ -317,7 +320,7 @@ func TestRefreshAheadPythonEntry(t *testing.T) {
 // Refresh ahead is off with --refresh-ahead 0 (or its variable) and with
 // --no-store; a window as long as the lifetime renews at once.
 func TestRefreshAheadSettings(t *testing.T) {
-	p := StartProvider(t, testop.Options{AccessTokenLifetime: 6 * time.Minute})
+	p := sixMinutes(t)
 	u := aheadUser(t)
 	u.ServiceAccount(p)
 	tok := mustOK(t, u.Run("-s", "svc"))
@@ -358,7 +361,7 @@ func TestRefreshAheadSettings(t *testing.T) {
 // inside the window just the same, here for -o exec-credential.
 func TestRefreshAheadKeyringStore(t *testing.T) {
 	keyringHelper(t)
-	p := StartProvider(t, testop.Options{AccessTokenLifetime: 6 * time.Minute})
+	p := sixMinutes(t)
 	u := aheadUser(t)
 	u.PasteProfile(p)
 	u.Setenv("FOURINSIGHT_STORE=keyring", "FOURINSIGHT_KEYRING_BACKEND=file", "FOURINSIGHT_KEYRING_PASSWORD=refresh ahead test password")
@@ -390,4 +393,24 @@ func TestRefreshAheadKeyringStore(t *testing.T) {
 		t.Fatalf("the provider saw %d refreshes, want 1", n)
 	}
 	noTokenFiles(t, u)
+}
+
+// Commands of the full command line that use a cached token renew it just
+// the same: here exec, for a service account, whose client secret the
+// background refresh needs (the full command line keeps it out of its
+// children's environment, but hands it to its own background process).
+func TestRefreshAheadThroughExec(t *testing.T) {
+	p := sixMinutes(t)
+	u := aheadUser(t)
+	u.ServiceAccount(p)
+	tok := mustOK(t, u.Run("-s", "svc"))
+	u.intoWindow("svc")
+	mustOK(t, u.Run("-s", "svc", "exec", "--", "sh", "-c", `test -n "$FOURINSIGHT_ACCESS_TOKEN" && test -z "$FOURINSIGHT_CLIENT_SECRET"`))
+	eventually(t, "the session was not renewed in the background", func() bool {
+		return u.Cache("svc")["access_token"] != tok
+	})
+	secrets.Secret(u.Cache("svc")["access_token"].(string))
+	if bg := backgroundOf(u.Cache("svc")); bg == nil || bg["result"] != "renewed" {
+		t.Fatalf("recorded outcome %v, want renewed", bg)
+	}
 }

@@ -1,15 +1,13 @@
 package store
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // Refresh ahead: a served token close to its expiry is renewed by a
@@ -46,10 +44,11 @@ const (
 )
 
 // Lifetime is how long the access token was valid for when it was issued:
-// from our record, else from expires_in (the Python client stores the
-// token response's), else 0 (unknown).
+// from our record (while it describes the tokens the entry holds: the
+// Python client keeps it when it rewrites the entry), else from expires_in
+// (the Python client stores the token response's), else 0 (unknown).
 func (e *Entry) Lifetime() time.Duration {
-	if e.Meta != nil && !e.Meta.Issued.IsZero() && e.ExpiresAt.After(e.Meta.Issued) {
+	if e.Meta != nil && !e.Meta.Issued.IsZero() && e.ExpiresAt.After(e.Meta.Issued) && e.Bound() {
 		return e.ExpiresAt.Sub(e.Meta.Issued)
 	}
 	raw, ok := e.Extra("expires_in")
@@ -127,21 +126,14 @@ func (f File) ClaimRefreshAhead(key string, now time.Time) bool {
 
 // TryLock takes the session's lock only if it is free at once: ok is false
 // when another process holds it (then it is working on the session, and a
-// background refresh has nothing to add).
+// background refresh has nothing to add). It is Lock, with all its checks,
+// given no time to wait.
 func (f File) TryLock(key string) (unlock func(), ok bool, err error) {
-	if err := CheckKey(key); err != nil {
-		return nil, false, err
+	ctx, cancel := context.WithDeadline(context.Background(), time.Time{})
+	defer cancel()
+	unlock, err = f.Lock(ctx, key, nil)
+	if errors.Is(err, ErrLockTimeout) {
+		return nil, false, nil
 	}
-	if err := f.ensureDir(); err != nil {
-		return nil, false, err
-	}
-	l := flock.New(f.Path(key)+".lock", flock.SetPermissions(0o600))
-	if ok, err = l.TryLock(); err != nil || !ok {
-		l.Close()
-		if err != nil {
-			err = fmt.Errorf("cannot lock the token cache: %w", err)
-		}
-		return nil, false, err
-	}
-	return func() { l.Unlock(); l.Close() }, true, nil
+	return unlock, err == nil, err
 }

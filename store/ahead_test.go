@@ -119,3 +119,20 @@ func TestClaimRefreshAheadRefusesWhatItCannotCreate(t *testing.T) {
 		t.Fatal("claimed for a bad key")
 	}
 }
+
+func TestTryLock(t *testing.T) {
+	f := File{Dir: t.TempDir()}
+	unlock, ok, err := f.TryLock("ws0")
+	if err != nil || !ok {
+		t.Fatalf("a free lock: ok %v, %v", ok, err)
+	}
+	if _, ok, err := f.TryLock("ws0"); ok || err != nil {
+		t.Fatalf("a held lock: ok %v, %v; want busy without an error", ok, err)
+	}
+	unlock()
+	if unlock, ok, err := f.TryLock("ws0"); !ok || err != nil {
+		t.Fatalf("after release: ok %v, %v", ok, err)
+	} else {
+		unlock()
+	}
+}

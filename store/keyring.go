@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/dbusaddr"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
+	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
+	"github.com/fourinsight-token/fourinsight-token/internal/sibling"
 )
 
 // Errors of the keyring store, told apart with errors.Is.
@@ -47,16 +53,14 @@ func errorOf(kind error, format string, args ...any) error {
 // HelperName is the keyring helper's command name.
 const HelperName = "fourinsight-token-keyring"
 
+// PasswordEnv holds the encrypted-file backend's password.
+const PasswordEnv = "FOURINSIGHT_KEYRING_PASSWORD"
+
 // HelperEnv names the keyring helper explicitly (tests, packagers).
 const HelperEnv = "FOURINSIGHT_KEYRING_HELPER"
 
 // DefaultKeyringTimeout bounds every keyring call.
 const DefaultKeyringTimeout = 5 * time.Second
-
-// noBus is a D-Bus address with no transport: dialling it fails at once,
-// without a socket. The helper gets it where no session bus exists, so that
-// the D-Bus library does not fork dbus-launch to start one.
-const noBus = "disabled:"
 
 // Keyring keeps entries in the OS keyring through the helper binary
 // fourinsight-token-keyring. It does not link any keyring library itself:
@@ -79,6 +83,10 @@ type Keyring struct {
 	// Password asks for the encrypted-file backend's password (twice when
 	// confirm, for a new one). nil: never ask.
 	Password func(prompt string, confirm bool) (string, error)
+	// EnvPassword is the encrypted-file password the user set in
+	// PasswordEnv, handed to the helper alone (it is no longer in this
+	// process's environment, so that no other child inherits it).
+	EnvPassword string
 	// Logf receives debug lines; never secrets.
 	Logf func(format string, args ...any)
 
@@ -172,7 +180,7 @@ func (k *Keyring) Load(key string) (*Entry, error) {
 // elsewhere explains a session missing from the keyring that is kept in the
 // file store, or that another keyring backend holds.
 func (k *Keyring) elsewhere(key string) error {
-	if m, ok := readMarker(k.Dir, key); ok && m.Backend != "" && k.backend != "" && m.Backend != k.backend {
+	if m, ok, _ := readMarker(k.Dir, key); ok && m.Backend != "" && k.backend != "" && m.Backend != k.backend {
 		return errorOf(ErrOtherStore, "session %s was saved in the keyring's %s backend, but the keyring now uses %s; run with --keyring-backend %s (or FOURINSIGHT_KEYRING_BACKEND=%s), or forget it there with: fourinsight-token logout --store keyring --keyring-backend %s%s", displayKey(key), m.Backend, k.backend, m.Backend, m.Backend, m.Backend, sessionArg(key))
 	}
 	path := File{Dir: k.Dir}.Path(key)
@@ -289,7 +297,7 @@ func (k *Keyring) do(req KeyringRequest) (*KeyringResponse, error) {
 
 // failure turns a refusal into an error carrying the helper's one line.
 func (k *Keyring) failure(req KeyringRequest, resp *KeyringResponse) error {
-	msg := oneLine(resp.Error)
+	msg := printable.Line(resp.Error)
 	switch resp.Code {
 	case CodeNotFound:
 		return ErrNotFound
@@ -354,7 +362,7 @@ func (k *Keyring) call(req KeyringRequest) (*KeyringResponse, error) {
 		k.broken = errorOf(ErrKeyring, "the keyring helper answered something that is not its protocol; reinstall %s from the same release as fourinsight-token", HelperName)
 		return nil, k.broken
 	}
-	k.logf("keyring: %s via %s: %s (%s)", strings.TrimSpace(req.Op+" "+req.Key), first(resp.Backend, "?"), first(resp.Code, "ok"), time.Since(start).Round(time.Millisecond))
+	k.logf("keyring: %s via %s: %s (%s)", strings.TrimSpace(req.Op+" "+req.Key), cmp.Or(resp.Backend, "?"), cmp.Or(resp.Code, "ok"), time.Since(start).Round(time.Millisecond))
 	return &resp, nil
 }
 
@@ -366,6 +374,9 @@ func (k *Keyring) start() (*helperProc, error) {
 	}
 	cmd := exec.Command(path)
 	cmd.Env = helperEnv(os.Environ(), k.Backend)
+	if k.EnvPassword != "" {
+		cmd.Env = setEnv(cmd.Env, PasswordEnv, k.EnvPassword)
+	}
 	// A program the helper ran (pass runs gpg, which may start gpg-agent)
 	// may hold its pipes open: do not wait for them once it has exited.
 	cmd.WaitDelay = time.Second
@@ -437,31 +448,13 @@ func (k *Keyring) helperPath() (string, error) {
 	if k.Helper != "" {
 		return k.Helper, nil
 	}
-	if p := os.Getenv(HelperEnv); p != "" {
-		return p, nil
-	}
-	name := HelperName
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	var beside []string
-	if exe, err := os.Executable(); err == nil {
-		beside = append(beside, filepath.Join(filepath.Dir(exe), name))
-		if real, err := filepath.EvalSymlinks(exe); err == nil && real != exe {
-			beside = append(beside, filepath.Join(filepath.Dir(real), name))
-		}
-	}
-	for _, p := range beside {
-		if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath(HelperName); err == nil {
+	p, beside, ok := sibling.Find(HelperName, HelperEnv)
+	if ok {
 		return p, nil
 	}
 	where := "on PATH"
-	if len(beside) > 0 {
-		where = "beside " + beside[0] + " or on PATH"
+	if beside != "" {
+		where = "beside " + beside + " or on PATH"
 	}
 	return "", errorOf(ErrKeyring, "--store keyring needs the helper %s, which is not %s; install it with: go install github.com/fourinsight-token/fourinsight-token/cmd/%s@latest (or use --store file)", HelperName, where, HelperName)
 }
@@ -477,7 +470,7 @@ func helperEnv(env []string, backend string) []string {
 	}
 	switch backend {
 	case BackendFile, BackendPass, BackendKeyctl:
-		return setEnv(env, "DBUS_SESSION_BUS_ADDRESS", noBus)
+		return setEnv(env, "DBUS_SESSION_BUS_ADDRESS", dbusaddr.Disabled)
 	}
 	return env
 }
@@ -523,22 +516,27 @@ func writeMarker(dir, key string, m marker) error {
 	return File{Dir: dir}.writeAtomic(markerPath(dir, key), append(data, '\n'), false)
 }
 
-func readMarker(dir, key string) (marker, bool) {
+// readMarker reads the session's marker: found or not, and ErrUnsafe for
+// a marker that is not a regular file (a symbolic link, a FIFO).
+func readMarker(dir, key string) (marker, bool, error) {
 	var m marker
-	data, err := os.ReadFile(markerPath(dir, key))
+	data, err := safefile.Read(markerPath(dir, key), markerOptions)
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, false, nil
+	}
 	if err != nil {
-		return m, false
+		return m, false, refused(err, "cannot read the keyring marker")
 	}
 	json.Unmarshal(data, &m) // an unreadable marker still says "keyring"
-	return m, true
+	return m, true, nil
 }
 
 // keyringMarked is the file store's check: ErrOtherStore when the session
 // has no file but lives in the keyring.
 func keyringMarked(dir, key string) error {
-	m, ok := readMarker(dir, key)
+	m, ok, err := readMarker(dir, key)
 	if !ok {
-		return nil
+		return err
 	}
 	backend := ""
 	if m.Backend != "" {
@@ -560,15 +558,6 @@ func sessionArg(key string) string {
 	}
 	return " -s " + key
 }
-
-func first(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // tailBuffer keeps the first max bytes written to it (the helper's stderr,
 // for a failure message).
@@ -594,5 +583,5 @@ func (b *tailBuffer) firstLine() string {
 	if len(line) > 300 {
 		line = line[:300] + "…"
 	}
-	return oneLine(line)
+	return printable.Line(line)
 }

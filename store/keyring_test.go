@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/dbusaddr"
 )
 
 // TestFakeKeyringHelper is not a test: run by fakeHelper's script, it plays
@@ -123,7 +125,7 @@ func TestKeyringRoundTrip(t *testing.T) {
 		if err != nil || e.AccessToken != "tok-"+key || e.RefreshToken != "refresh-tok-"+key || e.TokenURL != "https://idp.example/token" {
 			t.Fatalf("load %q: %+v, %v", key, e, err)
 		}
-		if _, ok := readMarker(k.Dir, key); !ok {
+		if _, ok, err := readMarker(k.Dir, key); !ok || err != nil {
 			t.Fatalf("no marker for %q", key)
 		}
 	}
@@ -140,7 +142,7 @@ func TestKeyringRoundTrip(t *testing.T) {
 	if _, err := k.Load("ws0"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
 	}
-	if _, ok := readMarker(k.Dir, "ws0"); ok {
+	if _, ok, _ := readMarker(k.Dir, "ws0"); ok {
 		t.Fatal("delete left the marker")
 	}
 	if err := k.Save("bad key", testEntry("x")); !errors.Is(err, ErrBadKey) {
@@ -295,9 +297,9 @@ func TestHelperEnv(t *testing.T) {
 	}{
 		{"", "unix:path=/run/bus"},
 		{BackendSecretService, "unix:path=/run/bus"},
-		{BackendFile, noBus},
-		{BackendKeyctl, noBus},
-		{BackendPass, noBus},
+		{BackendFile, dbusaddr.Disabled},
+		{BackendKeyctl, dbusaddr.Disabled},
+		{BackendPass, dbusaddr.Disabled},
 	}
 	for _, tt := range tests {
 		got := getEnv(helperEnv(base, tt.backend), "DBUS_SESSION_BUS_ADDRESS")

@@ -26,7 +26,7 @@ func (a *app) startBackground() func(key string) error {
 		if err != nil {
 			return err
 		}
-		reap, err := detach.Start(self, append([]string{"refresh-ahead"}, cliargs.GlobalArgs(g)...)...)
+		reap, err := detach.Start(self, cliargs.OwnEnviron(), append([]string{"refresh-ahead"}, cliargs.GlobalArgs(g)...)...)
 		if err == nil {
 			go reap() // a long-running caller (proxy) leaves no zombie
 		}

@@ -240,28 +240,6 @@ func TestGitHost(t *testing.T) {
 	}
 }
 
-func TestGitMayAnswer(t *testing.T) {
-	tests := []struct {
-		protocol, host string
-		want           bool
-	}{
-		{"https", "git.example.com", true},
-		{"https", "", false},
-		{"http", "git.example.com", false},
-		{"http", "localhost:3000", true},
-		{"http", "127.0.0.1", true},
-		{"http", "[::1]:80", true},
-		{"http", "127.0.0.1.example.com", false},
-		{"cert", "", false},
-		{"ssh", "git.example.com", false},
-	}
-	for _, tt := range tests {
-		if got := gitMayAnswer(tt.protocol, tt.host); got != tt.want {
-			t.Errorf("gitMayAnswer(%q, %q) = %v, want %v", tt.protocol, tt.host, got, tt.want)
-		}
-	}
-}
-
 func TestSetupKubectlPrints(t *testing.T) {
 	isolate(t)
 	self, err := selfCommand()

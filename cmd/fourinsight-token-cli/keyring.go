@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/broker"
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
+	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"github.com/fourinsight-token/fourinsight-token/store"
 	"golang.org/x/term"
 )
@@ -19,13 +21,13 @@ import (
 func (a *app) keyringStore(dir string, logf flows.Logf) (*store.Keyring, error) {
 	g := a.cli.Globals
 	if err := store.CheckKeyringBackend(g.KeyringBackend); err != nil {
-		return nil, fmt.Errorf("%w: %v", broker.ErrConfig, err)
+		return nil, fmt.Errorf("%w: %v", profile.ErrConfig, err)
 	}
-	k := &store.Keyring{Backend: g.KeyringBackend, Dir: dir, Logf: logf}
+	k := &store.Keyring{Backend: g.KeyringBackend, Dir: dir, Logf: logf, EnvPassword: cliargs.SecretEnv(cliargs.KeyringPasswordEnv)}
 	if v := os.Getenv("FOURINSIGHT_KEYRING_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("%w: FOURINSIGHT_KEYRING_TIMEOUT=%q is not a duration such as 5s", broker.ErrConfig, v)
+			return nil, fmt.Errorf("%w: FOURINSIGHT_KEYRING_TIMEOUT=%q is not a duration such as 5s", profile.ErrConfig, v)
 		}
 		k.Timeout = d
 	}

@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/99designs/keyring"
+	"github.com/fourinsight-token/fourinsight-token/internal/dbusaddr"
 	"github.com/fourinsight-token/fourinsight-token/store"
 	"github.com/godbus/dbus"
 )
@@ -155,7 +156,7 @@ func isQuota(err error) bool { return errors.Is(err, syscall.EDQUOT) }
 func platformUnavailable(name string) string {
 	switch name {
 	case store.BackendSecretService, store.BackendKWallet:
-		if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a == "" || a == "disabled:" {
+		if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a == "" || a == dbusaddr.Disabled {
 			return fmt.Sprintf("the %s keyring needs a D-Bus session bus, and there is none (DBUS_SESSION_BUS_ADDRESS is not set); see docs/keyring.md for headless machines, or choose another with --keyring-backend", name)
 		}
 		return fmt.Sprintf("the %s keyring is not reachable: the D-Bus session bus at DBUS_SESSION_BUS_ADDRESS does not answer; choose another with --keyring-backend", name)

@@ -14,7 +14,7 @@ import (
 )
 
 // PasswordEnv holds the encrypted-file backend's password.
-const PasswordEnv = "FOURINSIGHT_KEYRING_PASSWORD"
+const PasswordEnv = store.PasswordEnv
 
 // secretServicePrefix namespaces our items in the Secret Service: its
 // collections (the login keyring) are shared by every application.

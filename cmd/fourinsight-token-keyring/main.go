@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	_ "github.com/fourinsight-token/fourinsight-token/internal/nobuslaunch" // before keyring's init: see there
+	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
@@ -32,6 +33,7 @@ var (
 const maxLine = 4 << 20
 
 func main() {
+	nodump.Protect() // it holds tokens and the keyring password
 	if len(os.Args) > 1 {
 		os.Exit(command(os.Args[1:], os.Stdout, os.Stderr))
 	}

@@ -15,16 +15,17 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"github.com/fourinsight-token/fourinsight-token/internal/detach"
+	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
 func main() {
+	nodump.Protect() // it holds an access token; one system call
 	if code, served := serveCached(os.Args[1:], os.Stdout, os.Stderr); served {
 		os.Exit(code)
 	}
@@ -40,10 +41,10 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 		return 0, false
 	}
 	g := c.Globals
-	if g.Force || g.NoStore || g.ClientSecretFile == "-" {
-		return 0, false // a sign-in, no cache, or stdin to read
+	if g.Force || g.NoStore || g.ClientSecretFile == "-" || g.OutputFile != "" {
+		return 0, false // a sign-in, no cache, stdin to read, or a file to write
 	}
-	r, err := cliargs.Resolve(g, strings.NewReader(""))
+	r, err := cliargs.Resolve(g, nil) // nil: no stdin or pipe is read here (cliargs.ErrPipe)
 	if err != nil || r.Settings.Profile.Store == "keyring" {
 		return 0, false
 	}
@@ -54,8 +55,19 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 	file := store.File{Dir: r.Dir, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
 	e, err := file.Load(r.Key)
 	now := time.Now()
-	if err != nil || r.Settings.CheckOwner(r.Key, e) != nil || !e.ValidFor(r.MinValid, now) {
+	if err != nil || !e.ValidFor(r.MinValid, now) {
 		return 0, false
+	}
+	// A session made with other settings is served when no provider was
+	// chosen, as with the settings it recorded; refused otherwise.
+	use, adopted, err := r.Settings.ForEntry(r.Key, e)
+	if err != nil {
+		return 0, false
+	}
+	if g.Verbose && adopted {
+		id := use.Identity()
+		fmt.Fprintf(stderr, "fourinsight-token: debug: cache: session %s was made at %s as client %s and no provider was chosen; using its recorded settings\n",
+			profile.SessionName(r.Key), id.Provider, id.ClientID)
 	}
 	if g.Verbose {
 		fmt.Fprintf(stderr, "fourinsight-token: debug: cache: session %s valid for %s more; serving it\n",
@@ -65,7 +77,7 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 		fmt.Fprintf(stderr, "fourinsight-token: cannot write the token: %v\n", err)
 		return 1, true
 	}
-	if r.Settings.RenewAhead(e, r.RefreshAhead, now) {
+	if use.RenewAhead(e, r.RefreshAhead, now) {
 		renewAhead(file, g, r.Key, debugf(g.Verbose, stderr))
 	}
 	return 0, true
@@ -82,7 +94,7 @@ func renewAhead(file store.File, g cliargs.Globals, key string, logf func(string
 	}
 	path, err := findCLI()
 	if err == nil {
-		_, err = detach.Start(path, append([]string{"refresh-ahead"}, cliargs.GlobalArgs(g)...)...) // reaped by init: we exit now
+		_, err = detach.Start(path, nil, append([]string{"refresh-ahead"}, cliargs.GlobalArgs(g)...)...) // reaped by init: we exit now
 	}
 	if err != nil {
 		logf("refresh-ahead: cannot start the background refresh: %v", err)

@@ -91,12 +91,13 @@ func TestGlobalArgsReadBack(t *testing.T) {
 			os.Unsetenv(k)
 		}
 	}
+	d := func(v time.Duration) *time.Duration { return &v }
 	g := Globals{
 		Session: "ws0", Profile: "corp", Issuer: "https://idp.example/x?a=b", ClientID: "c id",
 		ClientSecretFile: "/run/secret", Scope: []string{"openid", "api://x/.default", `a b\c`}, TrustHost: []string{"*.example.com"},
-		CacheDir: "/tmp/a dir", Store: "keyring", MinValid: 90 * time.Second, Timeout: 3 * time.Second,
-		RefreshAhead: "0", NonInteractive: true, Verbose: true, LockTimeout: time.Minute,
-		Output: "json", Force: true,
+		CacheDir: "/tmp/a dir", Store: "keyring", MinValid: d(90 * time.Second), Timeout: d(3 * time.Second),
+		RefreshAhead: d(0), NonInteractive: true, Verbose: true, LockTimeout: d(time.Minute),
+		Output: "json", OutputFile: "/tmp/out", Force: true,
 	}
 	args := GlobalArgs(g)
 	var c CLI
@@ -104,7 +105,7 @@ func TestGlobalArgsReadBack(t *testing.T) {
 		t.Fatalf("ParseFast refused %q", args)
 	}
 	want := g
-	want.Output, want.Force = "", false
+	want.Output, want.OutputFile, want.Force = "", "", false
 	if !reflect.DeepEqual(c.Globals, want) {
 		t.Fatalf("read back %+v\nwant      %+v\nfrom %q", c.Globals, want, args)
 	}

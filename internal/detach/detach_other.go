@@ -9,8 +9,9 @@ import (
 
 // start, elsewhere: a process group of its own and null streams;
 // descriptors inherited without close-on-exec are not looked at.
-func start(path string, argv []string, null *os.File) (func(), error) {
+func start(path string, argv, env []string, null *os.File) (func(), error) {
 	p, err := os.StartProcess(path, argv, &os.ProcAttr{
+		Env:   env,
 		Files: []*os.File{null, null, null},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	})

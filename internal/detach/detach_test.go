@@ -19,7 +19,7 @@ import (
 // would leave it.
 func TestMain(m *testing.M) {
 	if pidfile := os.Getenv("DETACH_TEST_PIDFILE"); pidfile != "" {
-		if _, err := Start("/bin/sh", "-c", `echo $$ > "$DETACH_TEST_PIDFILE.tmp"; mv "$DETACH_TEST_PIDFILE.tmp" "$DETACH_TEST_PIDFILE"; exec sleep 120`); err != nil {
+		if _, err := Start("/bin/sh", nil, "-c", `echo $$ > "$DETACH_TEST_PIDFILE.tmp"; mv "$DETACH_TEST_PIDFILE.tmp" "$DETACH_TEST_PIDFILE"; exec sleep 120`); err != nil {
 			os.Stderr.WriteString(err.Error())
 			os.Exit(1)
 		}

@@ -11,7 +11,7 @@ import (
 // on Linux the latter probes pidfd support on first use by starting (and
 // waiting for) one more process, which a caller that starts a single
 // program pays in full.
-func start(path string, argv []string, null *os.File) (func(), error) {
+func start(path string, argv, env []string, null *os.File) (func(), error) {
 	// Go opens its own files close-on-exec, but a descriptor this process
 	// inherited without the flag (a shell's `3>&1`, make's jobserver) would
 	// pass to the background program and keep the caller's pipe open. Mark
@@ -21,7 +21,7 @@ func start(path string, argv []string, null *os.File) (func(), error) {
 	defer unmark(marked)
 	fd := null.Fd()
 	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
-		Env:   os.Environ(),
+		Env:   env,
 		Files: []uintptr{fd, fd, fd},
 		// A process group of its own: the terminal's Ctrl-C and hang-up
 		// go to the caller's group, not to it. (Not a new session: with

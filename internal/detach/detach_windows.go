@@ -7,9 +7,10 @@ import (
 	"syscall"
 )
 
-func start(path string, argv []string, null *os.File) (func(), error) {
+func start(path string, argv, env []string, null *os.File) (func(), error) {
 	const detachedProcess, createNewProcessGroup = 0x00000008, 0x00000200
 	p, err := os.StartProcess(path, argv, &os.ProcAttr{
+		Env:   env,
 		Files: []*os.File{null, null, null},
 		// No console (it can never prompt) and out of the console's
 		// Ctrl+C group. Go passes a child only the handles named in Files.

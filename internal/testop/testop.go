@@ -43,9 +43,6 @@ type Options struct {
 	// also revoke the newer tokens of that grant, as OAuth 2.1 suggests.
 	// Without it only the reused token is refused (invalid_grant either way).
 	RevokeFamilyOnReuse bool
-	// TokenDelay holds every token request this long before the provider
-	// counts and answers it: a slow provider, as on a bad day.
-	TokenDelay time.Duration
 }
 
 // Provider is a running OpenID provider. Its methods are safe for
@@ -57,12 +54,11 @@ type Provider struct {
 	srv    *http.Server
 	done   chan struct{}
 
-	tokenDelay time.Duration
-
 	mu         sync.Mutex
 	counts     map[string]int
 	failN      int
 	failStatus int
+	tokenDelay time.Duration
 }
 
 // Start listens on opts.Addr and serves the provider until Close.
@@ -87,10 +83,9 @@ func Start(opts Options) (*Provider, error) {
 		return nil, fmt.Errorf("testop: %w", err)
 	}
 	p := &Provider{
-		issuer:     "http://" + ln.Addr().String(),
-		counts:     map[string]int{},
-		done:       make(chan struct{}),
-		tokenDelay: opts.TokenDelay,
+		issuer: "http://" + ln.Addr().String(),
+		counts: map[string]int{},
+		done:   make(chan struct{}),
 	}
 	p.st = newStorage(newClients(p.issuer), opts)
 
@@ -174,7 +169,6 @@ func (p *Provider) Endpoint() oauth2.Endpoint {
 // "authorization_code", "refresh_token", "device_code"), "token" for all
 // token requests, "authorize", "revoke" and "device_authorization".
 // Requests answered by FailNext are counted too: the provider saw them.
-// With Options.TokenDelay, a token request is counted when its delay ends.
 func (p *Provider) Count(kind string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -227,6 +221,14 @@ func (p *Provider) intercept(next http.Handler) http.Handler {
 
 // interceptToken reads the token request's form from a copy of the body
 // (restoring r.Body for the OP) and reports whether to pass it on.
+// SlowToken makes the token endpoint take d before it answers (after it has
+// counted the request), as a slow or overloaded provider would; 0 undoes it.
+func (p *Provider) SlowToken(d time.Duration) {
+	p.mu.Lock()
+	p.tokenDelay = d
+	p.mu.Unlock()
+}
+
 func (p *Provider) interceptToken(w http.ResponseWriter, r *http.Request) bool {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	r.Body.Close()
@@ -236,16 +238,18 @@ func (p *Provider) interceptToken(w http.ResponseWriter, r *http.Request) bool {
 	}
 	form, _ := url.ParseQuery(string(body))
 	grant := form.Get("grant_type")
-	if p.tokenDelay > 0 {
-		select {
-		case <-time.After(p.tokenDelay):
-		case <-r.Context().Done():
-			return false
-		}
-	}
 	p.count("token")
 	if grant != "" {
 		p.count(strings.TrimPrefix(grant, "urn:ietf:params:oauth:grant-type:"))
+	}
+	p.mu.Lock()
+	delay := p.tokenDelay
+	p.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+		}
 	}
 	if status, fail := p.takeFailure(); fail {
 		w.Header().Set("Retry-After", "0")
