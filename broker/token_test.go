@@ -26,10 +26,17 @@ import (
 // in for a provider where the tests need its refusals and outages.
 type tokenEndpoint struct {
 	*httptest.Server
-	down bool // answer 503 to everything
 
 	mu     sync.Mutex
+	down   bool     // answer 503 to everything
 	grants []string // "refresh_token rt-good", "authorization_code code-ok", …
+}
+
+// SetDown makes the provider answer 503 to everything, or answer again.
+func (p *tokenEndpoint) SetDown(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
 }
 
 func newTokenEndpoint(t *testing.T) *tokenEndpoint {
@@ -329,7 +336,7 @@ func TestToken(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newTokenEndpoint(t)
-			p.down = tt.down
+			p.SetDown(tt.down)
 			b, f, stderr := setup(t, p)
 			b.DefaultLifetime = 3 * time.Minute
 			b.Interact = tt.interact
@@ -391,7 +398,7 @@ func TestToken(t *testing.T) {
 // no secret.
 func TestTokenRemembersAnOutageForTheQueue(t *testing.T) {
 	p := newTokenEndpoint(t)
-	p.down = true
+	p.SetDown(true)
 	b, f, _ := setup(t, p)
 	f.Save("ws", ours(p, "at-old", "rt-good", -time.Minute))
 
@@ -402,7 +409,7 @@ func TestTokenRemembersAnOutageForTheQueue(t *testing.T) {
 	if o == nil || !strings.Contains(o.Message, "503") || strings.Contains(o.Message, "rt-") {
 		t.Fatalf("remembered outage: %+v", o)
 	}
-	p.down = false // the next caller was queued: it does not try again
+	p.SetDown(false) // the next caller was queued: it does not try again
 	_, err := b.Token(context.Background(), "ws", false)
 	if !errors.Is(err, flows.ErrUnavailable) || !strings.Contains(err.Error(), "another fourinsight-token tried") {
 		t.Fatalf("queued caller: %v, want the shared outage", err)
