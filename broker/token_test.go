@@ -172,8 +172,8 @@ func TestToken(t *testing.T) {
 		down         bool
 		noLock       bool // served without taking the session's lock
 
-		token  string   // the token handed out
-		err    error    // or the error, and what it says
+		token  string // the token handed out
+		err    error  // or the error, and what it says
 		says   []string
 		grants []string // what the provider was asked
 		// then checks what the session holds afterwards.
@@ -275,9 +275,9 @@ func TestToken(t *testing.T) {
 			grants:   []string{"refresh_token rt-revoked"},
 		},
 		{
-			name:  "nothing cached and no sign-in allowed here",
-			err:   broker.ErrSignInRequired,
-			says:  []string{"session ws needs a sign-in", "fourinsight-token login -s ws"},
+			name: "nothing cached and no sign-in allowed here",
+			err:  broker.ErrSignInRequired,
+			says: []string{"session ws needs a sign-in", "fourinsight-token login -s ws"},
 			then: func(t *testing.T, e *store.Entry) { t.Errorf("an entry was saved: %+v", e) },
 		},
 		{
