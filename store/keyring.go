@@ -345,8 +345,11 @@ func (k *Keyring) call(req KeyringRequest) (*KeyringResponse, error) {
 		return nil, k.broken
 	}
 	if res.err != nil {
-		why := k.proc.stderr.firstLine()
-		k.kill()
+		// The helper closed its stdout: it is exiting. Its last words on
+		// stderr are complete only once it has been waited for.
+		stderr := k.proc.stderr
+		k.stop(time.Second)
+		why := stderr.firstLine()
 		if werr := <-written; werr != nil && why == "" {
 			why = werr.Error()
 		}
@@ -410,13 +413,25 @@ func (k *Keyring) start() (*helperProc, error) {
 }
 
 // kill ends the helper and reaps it.
-func (k *Keyring) kill() {
+func (k *Keyring) kill() { k.stop(0) }
+
+// stop closes the helper's stdin, gives it grace to exit, kills it after
+// that, and reaps it: after Wait, all it wrote to stderr is in the buffer.
+func (k *Keyring) stop(grace time.Duration) {
 	if k.proc == nil {
 		return
 	}
 	k.proc.stdin.Close()
+	done := make(chan struct{})
+	go func(c *exec.Cmd) { c.Wait(); close(done) }(k.proc.cmd)
+	if grace > 0 {
+		select {
+		case <-done:
+		case <-time.After(grace):
+		}
+	}
 	k.proc.cmd.Process.Kill()
-	k.proc.cmd.Wait()
+	<-done
 	k.proc = nil
 }
 
@@ -425,19 +440,7 @@ func (k *Keyring) kill() {
 func (k *Keyring) Close() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.proc == nil {
-		return nil
-	}
-	k.proc.stdin.Close()
-	done := make(chan struct{})
-	go func(c *exec.Cmd) { c.Wait(); close(done) }(k.proc.cmd)
-	select {
-	case <-done:
-	case <-time.After(k.timeout()):
-		k.proc.cmd.Process.Kill()
-		<-done
-	}
-	k.proc = nil
+	k.stop(k.timeout())
 	return nil
 }
 
