@@ -133,8 +133,8 @@ func setup(t *testing.T, p *tokenEndpoint) (*broker.Broker, store.File, *bytes.B
 	f := store.File{Dir: filepath.Join(t.TempDir(), "api")}
 	stderr := new(bytes.Buffer)
 	b := &broker.Broker{
-		Settings: broker.Settings{
-			Profile: broker.Profile{
+		Settings: profile.Settings{
+			Profile: profile.Profile{
 				Name: "test", ClientID: "app", TokenURL: p.URL(), SignInURL: p.Server.URL + "/signin",
 			},
 			ClientSecret: "public-secret",
@@ -154,7 +154,7 @@ func ours(p *tokenEndpoint, access, refresh string, expires time.Duration) *stor
 	return &store.Entry{
 		AccessToken: access, RefreshToken: refresh, TokenType: "Bearer",
 		ExpiresAt: time.Now().Add(expires).Truncate(time.Second), TokenURL: p.URL(),
-		Meta: &store.Meta{Provider: p.Server.URL + "/signin", ClientID: "app", Flow: broker.FlowPaste},
+		Meta: &store.Meta{Provider: p.Server.URL + "/signin", ClientID: "app", Flow: profile.FlowPaste},
 	}
 }
 
@@ -218,7 +218,7 @@ func TestToken(t *testing.T) {
 				e.Meta.Provider = "https://login.elsewhere.example"
 				f.Save("ws", e)
 			},
-			err:  broker.ErrMismatch,
+			err:  profile.ErrMismatch,
 			says: []string{"session ws was signed in at https://login.elsewhere.example", "fourinsight-token logout -s ws"},
 		},
 		{
@@ -240,7 +240,7 @@ func TestToken(t *testing.T) {
 			},
 			person: true,
 			force:  true,
-			err:    broker.ErrMismatch,
+			err:    profile.ErrMismatch,
 		},
 		{
 			name:   "a refused refresh token is dropped and the person signs in again",
