@@ -27,6 +27,7 @@ func main() {
 	// This process may hold a client secret and refresh tokens: no core
 	// dump, and no child inherits the variables secrets came from.
 	nodump.Protect()
+	cliargs.DropEmptyEnv()
 	cliargs.TakeSecretEnv()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -25,6 +25,7 @@ import (
 
 func main() {
 	nodump.Protect() // it holds an access token; one system call
+	cliargs.DropEmptyEnv()
 	if code, served := serveCached(os.Args[1:], os.Stdout, os.Stderr); served {
 		os.Exit(code)
 	}

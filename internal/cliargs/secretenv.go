@@ -2,6 +2,7 @@ package cliargs
 
 import (
 	"os"
+	"strings"
 
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
@@ -37,4 +38,16 @@ func SecretEnv(key string) string {
 		return v
 	}
 	return os.Getenv(key)
+}
+
+// DropEmptyEnv unsets the FOURINSIGHT_ variables that are set but empty, so
+// that FOURINSIGHT_SESSION=$(SESSION) with SESSION unset, as Makefiles and
+// scripts write it, means "not set" for every setting, as it does in most
+// tools. Front and full command line call it before they parse.
+func DropEmptyEnv() {
+	for _, kv := range os.Environ() {
+		if k, v, _ := strings.Cut(kv, "="); v == "" && strings.HasPrefix(k, "FOURINSIGHT_") {
+			os.Unsetenv(k)
+		}
+	}
 }
