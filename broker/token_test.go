@@ -219,7 +219,7 @@ func TestToken(t *testing.T) {
 				f.Save("ws", e)
 			},
 			err:  profile.ErrMismatch,
-			says: []string{"session ws was signed in at https://login.elsewhere.example", "fourinsight-token logout -s ws"},
+			says: []string{"session ws was signed in at https://login.elsewhere.example", "fourinsight-token login -f -s ws"},
 		},
 		{
 			name: "a session made for another client is refused, never refreshed",
