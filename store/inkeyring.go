@@ -15,11 +15,12 @@ import (
 // than the one asked for; nothing is mixed (exit 2).
 var ErrOtherStore = errors.New("session is kept in another store")
 
-// The keyring store (package store/keyring) keeps its entries elsewhere, but
-// leaves a marker in the cache directory for each session it holds, so that
-// the file store says where a session is instead of signing in again. The
-// marker holds no secret. The methods below are the keyring store's way to
-// it; the file store reads it itself (one stat, only when it has no entry).
+// The keyring store (package store/keyring) keeps its entries in the OS
+// keyring, but leaves a marker in the cache directory for each session it
+// holds, so that the file store says where a session is instead of signing
+// in again. The marker holds no secret. The keyring store writes, reads and
+// removes it with the methods below; the file store reads it itself (one
+// stat, only when it has no entry).
 
 // marker is what the marker file holds: the keyring backend that saved the
 // session, as the helper named it ("" when unknown).
