@@ -111,7 +111,7 @@ func (f File) Load(key string) (*Entry, error) {
 	for {
 		data, err := f.read(key)
 		if errors.Is(err, ErrNotFound) {
-			if err := keyringMarked(f.Dir, key); err != nil {
+			if err := f.keyringMarked(key); err != nil {
 				return nil, err
 			}
 		}
@@ -463,7 +463,7 @@ func digits(s string) bool {
 
 // sessionFiles names the files a session writes: its entry and markers.
 func (f File) sessionFiles(key string) []string {
-	return []string{filepath.Base(f.Path(key)), filepath.Base(markerPath(f.Dir, key)), filepath.Base(f.failurePath(key)), filepath.Base(f.outagePath(key))}
+	return []string{filepath.Base(f.Path(key)), filepath.Base(f.markerPath(key)), filepath.Base(f.failurePath(key)), filepath.Base(f.outagePath(key))}
 }
 
 // removeLeftovers removes the temporary files of interrupted writes (kill -9,

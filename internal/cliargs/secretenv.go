@@ -3,17 +3,19 @@ package cliargs
 import (
 	"os"
 	"strings"
-
-	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
 // Variables the tool reads secrets from. TakeSecretEnv removes them from the
 // process environment, so that no child process inherits them: not exec's
 // command, not the browser opener, not the kubectl or git that setup runs.
 // The keyring helper is given the keyring password explicitly.
+//
+// KeyringPasswordEnv is the keyring helper's keyring.PasswordEnv, spelled
+// out here because the fast front links this package and must not link the
+// keyring client (store/keyring); a test holds the two to the same name.
 const (
 	ClientSecretEnv    = "FOURINSIGHT_CLIENT_SECRET"
-	KeyringPasswordEnv = store.PasswordEnv
+	KeyringPasswordEnv = "FOURINSIGHT_KEYRING_PASSWORD"
 )
 
 var takenEnv = map[string]string{}
