@@ -3,11 +3,11 @@ package store
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 
+	"github.com/fourinsight-token/fourinsight-token/internal/kinderr"
 	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
 )
 
@@ -88,33 +88,5 @@ func (f File) keyringMarked(key string) error {
 	if backend != "" {
 		backend = " (" + backend + ")"
 	}
-	return errorOf(ErrOtherStore, "session %s is kept in the keyring%s, not in the file store; use --store keyring (or FOURINSIGHT_STORE=keyring), or move it to the file store: fourinsight-token logout --store keyring%s, then fourinsight-token login --store file%s", displayKey(key), backend, sessionArg(key), sessionArg(key))
-}
-
-// kindError is an error of a kind (errors.Is) that reads as its message
-// alone, without the kind's name in front.
-type kindError struct {
-	kind error
-	msg  string
-}
-
-func (e *kindError) Error() string { return e.msg }
-func (e *kindError) Unwrap() error { return e.kind }
-
-func errorOf(kind error, format string, args ...any) error {
-	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
-}
-
-func displayKey(key string) string {
-	if key == "" {
-		return "(default)"
-	}
-	return key
-}
-
-func sessionArg(key string) string {
-	if key == "" {
-		return ""
-	}
-	return " -s " + key
+	return kinderr.New(ErrOtherStore, "session %s is kept in the keyring%s, not in the file store; use --store keyring (or FOURINSIGHT_STORE=keyring), or move it to the file store: fourinsight-token logout --store keyring%s, then fourinsight-token login --store file%s", SessionName(key), backend, SessionArgs(key), SessionArgs(key))
 }

@@ -17,7 +17,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
 	"github.com/fourinsight-token/fourinsight-token/store"
@@ -66,11 +65,11 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 	if g.Verbose && adopted {
 		id := use.Identity()
 		fmt.Fprintf(stderr, "fourinsight-token: debug: cache: session %s was made at %s as client %s and no provider was chosen; using its recorded settings\n",
-			profile.SessionName(r.Key), id.Provider, id.ClientID)
+			store.SessionName(r.Key), id.Provider, id.ClientID)
 	}
 	if g.Verbose {
 		fmt.Fprintf(stderr, "fourinsight-token: debug: cache: session %s valid for %s more; serving it\n",
-			profile.SessionName(r.Key), time.Until(e.ExpiresAt).Round(time.Second))
+			store.SessionName(r.Key), time.Until(e.ExpiresAt).Round(time.Second))
 	}
 	if err := out.Write(stdout, e, r.Key); err != nil {
 		fmt.Fprintf(stderr, "fourinsight-token: cannot write the token: %v\n", err)

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/internal/dbusaddr"
+	"github.com/fourinsight-token/fourinsight-token/internal/kinderr"
 	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/internal/sibling"
 	"github.com/fourinsight-token/fourinsight-token/store"
@@ -39,20 +40,6 @@ var (
 	// ErrTimeout: the keyring did not answer in time (exit 5).
 	ErrTimeout = errors.New("the keyring did not answer in time")
 )
-
-// kindError is an error of a kind (errors.Is) that reads as its message
-// alone, without the kind's name in front.
-type kindError struct {
-	kind error
-	msg  string
-}
-
-func (e *kindError) Error() string { return e.msg }
-func (e *kindError) Unwrap() error { return e.kind }
-
-func errorOf(kind error, format string, args ...any) error {
-	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
-}
 
 // HelperName is the keyring helper's command name.
 const HelperName = "fourinsight-token-keyring"
@@ -151,7 +138,7 @@ func CheckBackend(name string) error {
 			return nil
 		}
 	}
-	return errorOf(ErrUnusable, "unknown keyring backend %q (use one of %s)", name, strings.Join(Backends, ", "))
+	return kinderr.New(ErrUnusable, "unknown keyring backend %q (use one of %s)", name, strings.Join(Backends, ", "))
 }
 
 // Load reads the session's entry from the keyring. A session that is not
@@ -183,11 +170,11 @@ func (k *Store) Load(key string) (*store.Entry, error) {
 func (k *Store) elsewhere(key string) error {
 	files := store.File{Dir: k.Dir}
 	if saved, ok, _ := files.InKeyring(key); ok && saved != "" && k.backend != "" && saved != k.backend {
-		return errorOf(store.ErrOtherStore, "session %s was saved in the keyring's %s backend, but the keyring now uses %s; run with --keyring-backend %s (or FOURINSIGHT_KEYRING_BACKEND=%s), or forget it there with: fourinsight-token logout --store keyring --keyring-backend %s%s", displayKey(key), saved, k.backend, saved, saved, saved, sessionArg(key))
+		return kinderr.New(store.ErrOtherStore, "session %s was saved in the keyring's %s backend, but the keyring now uses %s; run with --keyring-backend %s (or FOURINSIGHT_KEYRING_BACKEND=%s), or forget it there with: fourinsight-token logout --store keyring --keyring-backend %s%s", store.SessionName(key), saved, k.backend, saved, saved, saved, store.SessionArgs(key))
 	}
 	path := files.Path(key)
 	if info, err := os.Lstat(path); err == nil && info.Mode().IsRegular() {
-		return errorOf(store.ErrOtherStore, "session %s is in the file store (%s), not in the keyring; use --store file, or move it to the keyring: fourinsight-token logout --store file%s, then fourinsight-token login --store keyring%s", displayKey(key), path, sessionArg(key), sessionArg(key))
+		return kinderr.New(store.ErrOtherStore, "session %s is in the file store (%s), not in the keyring; use --store file, or move it to the keyring: fourinsight-token logout --store file%s, then fourinsight-token login --store keyring%s", store.SessionName(key), path, store.SessionArgs(key), store.SessionArgs(key))
 	}
 	return nil
 }
@@ -210,7 +197,7 @@ func (k *Store) Save(key string, e *store.Entry) error {
 		return err
 	}
 	if err := (store.File{Dir: k.Dir}).MarkInKeyring(key, k.backend); err != nil {
-		k.logf("keyring: could not write the marker of session %s: %v", displayKey(key), err)
+		k.logf("keyring: could not write the marker of session %s: %v", store.SessionName(key), err)
 	}
 	return nil
 }
@@ -224,7 +211,7 @@ func (k *Store) Delete(key string) error {
 		return err
 	}
 	if err := (store.File{Dir: k.Dir}).UnmarkInKeyring(key); err != nil {
-		k.logf("keyring: could not remove the marker of session %s: %v", displayKey(key), err)
+		k.logf("keyring: could not remove the marker of session %s: %v", store.SessionName(key), err)
 	}
 	return nil
 }
@@ -288,7 +275,7 @@ func (k *Store) do(req Request) (*Response, error) {
 				return nil, err
 			}
 			if pw == "" {
-				return nil, errorOf(ErrUnusable, "no password was given for the encrypted keyring file")
+				return nil, kinderr.New(ErrUnusable, "no password was given for the encrypted keyring file")
 			}
 			k.password = pw
 			continue
@@ -304,9 +291,9 @@ func (k *Store) failure(req Request, resp *Response) error {
 	case CodeNotFound:
 		return store.ErrNotFound
 	case CodeNeedPassword:
-		return errorOf(ErrUnusable, "the encrypted keyring file in %s needs its password: set FOURINSIGHT_KEYRING_PASSWORD, or run this in a terminal to be asked", req.FileDir)
+		return kinderr.New(ErrUnusable, "the encrypted keyring file in %s needs its password: set FOURINSIGHT_KEYRING_PASSWORD, or run this in a terminal to be asked", req.FileDir)
 	case CodeBadPassword, CodeTooLarge, CodeUnavailable, CodeBadRequest:
-		return errorOf(ErrUnusable, "%s", msg)
+		return kinderr.New(ErrUnusable, "%s", msg)
 	}
 	return fmt.Errorf("%s failed: %s", k.ring(), msg)
 }
@@ -343,7 +330,7 @@ func (k *Store) call(req Request) (*Response, error) {
 	case res = <-k.proc.lines:
 	case <-timer.C:
 		k.kill()
-		k.broken = errorOf(ErrTimeout, "%s did not answer within %s: a locked keyring waiting for an unlock prompt, or a D-Bus session that does not respond; unlock it, choose another with --keyring-backend, or raise FOURINSIGHT_KEYRING_TIMEOUT", k.ring(), k.timeout())
+		k.broken = kinderr.New(ErrTimeout, "%s did not answer within %s: a locked keyring waiting for an unlock prompt, or a D-Bus session that does not respond; unlock it, choose another with --keyring-backend, or raise FOURINSIGHT_KEYRING_TIMEOUT", k.ring(), k.timeout())
 		return nil, k.broken
 	}
 	if res.err != nil {
@@ -364,7 +351,7 @@ func (k *Store) call(req Request) (*Response, error) {
 	var resp Response
 	if err := json.Unmarshal(res.line, &resp); err != nil {
 		k.kill()
-		k.broken = errorOf(ErrUnusable, "the keyring helper answered something that is not its protocol; reinstall %s from the same release as fourinsight-token", HelperName)
+		k.broken = kinderr.New(ErrUnusable, "the keyring helper answered something that is not its protocol; reinstall %s from the same release as fourinsight-token", HelperName)
 		return nil, k.broken
 	}
 	k.logf("keyring: %s via %s: %s (%s)", strings.TrimSpace(req.Op+" "+req.Key), cmp.Or(resp.Backend, "?"), cmp.Or(resp.Code, "ok"), time.Since(start).Round(time.Millisecond))
@@ -396,7 +383,7 @@ func (k *Store) start() (*helperProc, error) {
 	p := &helperProc{cmd: cmd, stdin: stdin, lines: make(chan lineResult, 1), stderr: &tailBuffer{max: 4096}}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
-		return nil, errorOf(ErrUnusable, "cannot run the keyring helper %s: %v", path, err)
+		return nil, kinderr.New(ErrUnusable, "cannot run the keyring helper %s: %v", path, err)
 	}
 	k.logf("keyring: started %s (pid %d)", path, cmd.Process.Pid)
 	go func() {
@@ -461,7 +448,7 @@ func (k *Store) helperPath() (string, error) {
 	if beside != "" {
 		where = "beside " + beside + " or on PATH"
 	}
-	return "", errorOf(ErrUnusable, "--store keyring needs the helper %s, which is not %s; install it with: go install github.com/fourinsight-token/fourinsight-token/cmd/%s@latest (or use --store file)", HelperName, where, HelperName)
+	return "", kinderr.New(ErrUnusable, "--store keyring needs the helper %s, which is not %s; install it with: go install github.com/fourinsight-token/fourinsight-token/cmd/%s@latest (or use --store file)", HelperName, where, HelperName)
 }
 
 // helperEnv is the helper's environment. For backends that need no D-Bus,
@@ -498,20 +485,6 @@ func setEnv(env []string, key, val string) []string {
 		}
 	}
 	return append(out, key+"="+val)
-}
-
-func displayKey(key string) string {
-	if key == "" {
-		return "(default)"
-	}
-	return key
-}
-
-func sessionArg(key string) string {
-	if key == "" {
-		return ""
-	}
-	return " -s " + key
 }
 
 // tailBuffer keeps the first max bytes written to it (the helper's stderr,
