@@ -320,7 +320,7 @@ func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*stor
 		cfg.Endpoint.TokenURL = e.TokenURL
 	}
 	if cfg.Endpoint.TokenURL == "" {
-		return nil, fmt.Errorf("%w: session %s has a refresh token but no token_url to use it at; run: fourinsight-token login %s", ErrSignInRequired, name(key), sessionFlag(key))
+		return nil, fmt.Errorf("%w: session %s has a refresh token but no token_url to use it at; run: fourinsight-token login%s", ErrSignInRequired, name(key), store.SessionArgs(key))
 	}
 	b.logf("refresh: session %s at %s", name(key), cfg.Endpoint.TokenURL)
 	tok, err := flows.Refresh(flows.Committed(ctx), cfg, e.RefreshToken)
@@ -339,8 +339,8 @@ func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*stor
 // profile trusts, or the token endpoint that the profile's issuer names.
 func (b *Broker) checkTokenURL(ctx context.Context, key, raw string) error {
 	refuse := func(why string) error {
-		return fmt.Errorf("%w: the cache entry of session %s names the token endpoint %s, which %s; its refresh token and the client secret are not sent there. Sign in again (fourinsight-token login %s), or if that host is your provider, add it to the profile's trust_hosts",
-			flows.ErrUnsafeEndpoint, name(key), urls.Show(raw), why, sessionFlag(key))
+		return fmt.Errorf("%w: the cache entry of session %s names the token endpoint %s, which %s; its refresh token and the client secret are not sent there. Sign in again (fourinsight-token login%s), or if that host is your provider, add it to the profile's trust_hosts",
+			flows.ErrUnsafeEndpoint, name(key), urls.Show(raw), why, store.SessionArgs(key))
 	}
 	if err := urls.Check(raw); err != nil {
 		return refuse("breaks the endpoint rules (" + err.Error() + ")")
@@ -455,7 +455,4 @@ func (b *Broker) withHTTP(ctx context.Context) (context.Context, error) {
 }
 
 // name renders a session key for messages.
-func name(key string) string { return profile.SessionName(key) }
-
-// sessionFlag is the flag that selects the session in a suggested command.
-func sessionFlag(key string) string { return profile.SessionFlag(key) }
+func name(key string) string { return store.SessionName(key) }

@@ -48,12 +48,7 @@ func (b *Broker) interactive(ctx context.Context, flow string, cfg *oauth2.Confi
 }
 
 // loginCommand is the command that signs the session in again.
-func loginCommand(key string) string {
-	if key == "" {
-		return "fourinsight-token login"
-	}
-	return "fourinsight-token login " + sessionFlag(key)
-}
+func loginCommand(key string) string { return "fourinsight-token login" + store.SessionArgs(key) }
 
 // providerName names the provider's settings in messages.
 func (b *Broker) providerName() string {

@@ -172,7 +172,7 @@ func (b *Broker) chooseFlow(ctx context.Context) (string, error) {
 // asked for the sign-in.
 func (b *Broker) mayInteract(key, flow string) error {
 	in := b.Interact
-	login := "fourinsight-token login " + sessionFlag(key)
+	login := loginCommand(key)
 	if !in.Allowed {
 		why := in.NotAllowedBecause
 		if why == "" {

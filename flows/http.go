@@ -33,7 +33,8 @@ type HTTPOptions struct {
 	CAFile   string        // extra PEM roots, added to the system's
 	Logf     Logf
 	// Notice receives one line (always shown, on stderr) when a wait gets
-	// long: a request slower than SlowAfter, a retry, a Retry-After. It is
+	// long: a request slower than SlowAfter, a retry once the call has
+	// waited SlowAfter or will wait a second or more (Retry-After). It is
 	// given hosts, never URLs' paths or queries.
 	Notice func(msg string)
 	// SlowAfter is when a request still waiting for its answer is worth a
@@ -158,6 +159,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := interrupted(req.Context()); err != nil {
 		return nil, err // interrupted before anything was sent
 	}
+	began := time.Now()
 	for attempt := 1; ; attempt++ {
 		r := req
 		if attempt > 1 && req.Body != nil {
@@ -185,7 +187,11 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, err
 		}
 		t.logf("retrying in %s", wait.Round(time.Millisecond))
-		t.notice(retryNotice(req.URL.Host, resp, err, wait, attempt+1, t.attempts))
+		if wait >= time.Second || time.Since(began)+wait >= t.slowAfter {
+			// A long wait is said; a quick retry is not worth a line
+			// (one failure, one line: -v shows every attempt).
+			t.notice(retryNotice(req.URL.Host, resp, err, wait, attempt+1, t.attempts))
+		}
 		select {
 		case <-req.Context().Done():
 			return nil, req.Context().Err()

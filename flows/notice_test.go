@@ -44,6 +44,18 @@ func TestNoticesSayLongWaits(t *testing.T) {
 			[]string{"to answer (100ms so far, --timeout 30s)…"}},
 		{"a quick answer", nil, nil},
 	}
+	t.Run("a quick retry is not worth a line", func(t *testing.T) {
+		srv, _ := faultyProvider(t, status(503))
+		var log noticeLog
+		client, _ := NewHTTPClient(HTTPOptions{Notice: log.add})
+		cfg := &oauth2.Config{ClientID: "id", ClientSecret: "s", Endpoint: oauth2.Endpoint{TokenURL: srv.URL, AuthStyle: oauth2.AuthStyleInHeader}}
+		if _, err := ClientCredentials(WithClient(context.Background(), client), cfg); err != nil {
+			t.Fatal(err)
+		}
+		if lines := log.all(); len(lines) != 0 {
+			t.Fatalf("notices %q for a retry after 0.2s", lines)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, _ := faultyProvider(t, tt.answers...)

@@ -1,5 +1,6 @@
 // Package store keeps one token entry per session key and the locks that
-// serialise the work on it.
+// serialise the work on it. Sessions kept in the OS keyring instead are
+// package store/keyring's; this package holds only the markers that say so.
 //
 // The file format is the one the official Python client (fourinsight.api)
 // reads and writes, so a sign-in in either tool serves both: the token

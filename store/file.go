@@ -65,6 +65,25 @@ func CheckKey(key string) error {
 	return nil
 }
 
+// SessionName renders a session key for messages: "(default)" for the
+// default session.
+func SessionName(key string) string {
+	if key == "" {
+		return "(default)"
+	}
+	return key
+}
+
+// SessionArgs are the arguments that select the session in a suggested
+// command, with a leading space ("" for the default session):
+// "fourinsight-token login" + SessionArgs(key).
+func SessionArgs(key string) string {
+	if key == "" {
+		return ""
+	}
+	return " -s " + key
+}
+
 // DefaultDir is the Python client's cache directory: ~/.fourinsight/api on
 // Linux and Windows (%USERPROFILE%), ~/.config/.fourinsight/api on macOS.
 func DefaultDir() (string, error) {
@@ -111,7 +130,7 @@ func (f File) Load(key string) (*Entry, error) {
 	for {
 		data, err := f.read(key)
 		if errors.Is(err, ErrNotFound) {
-			if err := keyringMarked(f.Dir, key); err != nil {
+			if err := f.keyringMarked(key); err != nil {
 				return nil, err
 			}
 		}
@@ -393,7 +412,7 @@ func (f File) Lock(ctx context.Context, key string, waiting func()) (unlock func
 		l.Close()
 		switch {
 		case errors.Is(err, context.Canceled):
-			return nil, interrupted("interrupted while waiting for another fourinsight-token working on session " + displayKey(key))
+			return nil, interrupted("interrupted while waiting for another fourinsight-token working on session " + SessionName(key))
 		case errors.Is(err, context.DeadlineExceeded):
 			return nil, fmt.Errorf("%w on session %q (raise --lock-timeout, or look for a stuck process)", ErrLockTimeout, key)
 		case safefile.IsSymlinkErr(err):
@@ -463,7 +482,7 @@ func digits(s string) bool {
 
 // sessionFiles names the files a session writes: its entry and markers.
 func (f File) sessionFiles(key string) []string {
-	return []string{filepath.Base(f.Path(key)), filepath.Base(markerPath(f.Dir, key)), filepath.Base(f.failurePath(key)), filepath.Base(f.outagePath(key))}
+	return []string{filepath.Base(f.Path(key)), filepath.Base(f.markerPath(key)), filepath.Base(f.failurePath(key)), filepath.Base(f.outagePath(key))}
 }
 
 // removeLeftovers removes the temporary files of interrupted writes (kill -9,

@@ -40,7 +40,7 @@ func TestStoreRefusesFilesThatAreNotRegular(t *testing.T) {
 			func(f File) func(*testing.T) { return fifo(f.Path("ws0")) },
 			func(f File) error { _, err := f.Load("ws0"); return err }, "is a pipe, not a regular file; remove it"},
 		{"a FIFO as the keyring marker",
-			func(f File) func(*testing.T) { return fifo(markerPath(f.Dir, "ws0")) },
+			func(f File) func(*testing.T) { return fifo(f.markerPath("ws0")) },
 			func(f File) error { _, err := f.Load("ws0"); return err }, "is a pipe, not a regular file; remove it"},
 		{"a FIFO as the sign-in failure marker",
 			func(f File) func(*testing.T) { return fifo(f.failurePath("ws0")) },

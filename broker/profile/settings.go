@@ -172,7 +172,7 @@ func (s Settings) ForEntry(key string, e *store.Entry) (use Settings, adopted bo
 	}
 	r, err := s.Recorded(m)
 	if err != nil {
-		return s, false, fmt.Errorf("%w: session %s: %v", ErrConfig, SessionName(key), err)
+		return s, false, fmt.Errorf("%w: session %s: %v", ErrConfig, store.SessionName(key), err)
 	}
 	return r, true, nil
 }
@@ -237,7 +237,7 @@ func (s Settings) CheckSecret(key string) error {
 		via = "run with --profile " + n + ", or " + via
 	}
 	return fmt.Errorf("%w: session %s was made by client %s of %s, which sends a client secret; %s",
-		ErrConfig, SessionName(key), s.Profile.ClientID, s.Identity().Provider, via)
+		ErrConfig, store.SessionName(key), s.Profile.ClientID, s.Identity().Provider, via)
 }
 
 // mismatch says whose session it is and how to use it: without provider
@@ -257,8 +257,8 @@ func (s Settings) mismatch(key string, m *store.Meta) error {
 	default:
 		use = run + recordedFlags(m)
 	}
-	return fmt.Errorf("%w: session %s was signed in at %s as client %s, but the current settings name %s as client %s; %s; to replace it, run: fourinsight-token login -f %s; or use another --session",
-		ErrMismatch, SessionName(key), m.Provider, m.ClientID, want.Provider, want.ClientID, use, SessionFlag(key))
+	return fmt.Errorf("%w: session %s was signed in at %s as client %s, but the current settings name %s as client %s; %s; to replace it, run: fourinsight-token login -f%s; or use another --session",
+		ErrMismatch, store.SessionName(key), m.Provider, m.ClientID, want.Provider, want.ClientID, use, store.SessionArgs(key))
 }
 
 // recordedFlags are the provider flags that name the recorded settings.
@@ -282,22 +282,6 @@ func recordedFlags(m *store.Meta) string {
 
 // CustomProfile names the settings of a provider given by flags alone.
 const CustomProfile = "custom"
-
-// SessionName renders a session key for messages.
-func SessionName(key string) string {
-	if key == "" {
-		return "(default)"
-	}
-	return key
-}
-
-// SessionFlag is the flag that selects the session in a suggested command.
-func SessionFlag(key string) string {
-	if key == "" {
-		return ""
-	}
-	return "-s " + key
-}
 
 func checkRedirect(raw string) error {
 	_, _, err := urls.Redirect(raw)

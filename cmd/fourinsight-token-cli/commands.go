@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/broker"
-	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
@@ -66,7 +65,7 @@ func (a *app) login(ctx context.Context) error {
 	if e.Meta != nil && e.Meta.Subject != "" {
 		who = " as " + e.Meta.Subject
 	}
-	fmt.Fprintf(a.stderr, "Signed in%s: session %s, token valid until %s.\n", who, profile.SessionName(key), e.ExpiresAt.Local().Format(time.RFC1123))
+	fmt.Fprintf(a.stderr, "Signed in%s: session %s, token valid until %s.\n", who, store.SessionName(key), e.ExpiresAt.Local().Format(time.RFC1123))
 	if a.cli.Output == "" && a.cli.OutputFile == "" {
 		return nil
 	}
@@ -98,9 +97,9 @@ func (a *app) logout(ctx context.Context) error {
 			return err
 		}
 		if found {
-			fmt.Fprintf(a.stderr, "Logged out of session %s.\n", profile.SessionName(k))
+			fmt.Fprintf(a.stderr, "Logged out of session %s.\n", store.SessionName(k))
 		} else if !a.cli.Logout.All {
-			fmt.Fprintf(a.stderr, "No session %s to log out of.\n", profile.SessionName(k))
+			fmt.Fprintf(a.stderr, "No session %s to log out of.\n", store.SessionName(k))
 		}
 	}
 	if a.cli.Logout.All && len(keys) == 0 {
@@ -158,7 +157,7 @@ func (a *app) status() error {
 		if bg := s.BackgroundRefresh; bg != nil {
 			background = bg.At.Local().Format("2006-01-02 15:04:05") + " " + bg.Result
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", profile.SessionName(s.Session), dash(s.Flow), dash(cmp.Or(s.Provider, s.TokenHost)), expires, refresh, dash(s.Subject), dash(s.WrittenBy), background)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", store.SessionName(s.Session), dash(s.Flow), dash(cmp.Or(s.Provider, s.TokenHost)), expires, refresh, dash(s.Subject), dash(s.WrittenBy), background)
 	}
 	return w.Flush()
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/testtool"
 )
 
 // isolate keeps a test's runs away from the real user's config, cache and
@@ -295,9 +297,7 @@ func TestSetupKubectlPrints(t *testing.T) {
 // setup kubectl --write merges the user with kubectl config set-credentials;
 // running it again leaves one user with the same exec stanza.
 func TestSetupKubectlWrite(t *testing.T) {
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Skip("kubectl is not installed")
-	}
+	testtool.Need(t, "kubectl")
 	isolate(t)
 	kc := filepath.Join(t.TempDir(), "config")
 	for range 2 {
@@ -342,9 +342,7 @@ func TestSetupKubectlWrite(t *testing.T) {
 // setup git --global sets the helper list of https://HOST to "" and our
 // helper, the same after running it twice.
 func TestSetupGitGlobal(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+	testtool.Need(t, "git")
 	isolate(t)
 	gc := filepath.Join(t.TempDir(), "gitconfig")
 	t.Setenv("GIT_CONFIG_GLOBAL", gc)

@@ -8,8 +8,8 @@ import (
 	"os"
 	"os/exec"
 
-	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/internal/printable"
+	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
 // defaultTokenEnv is the variable exec, -o env and -o dotenv use.
@@ -85,7 +85,7 @@ func (a *app) exec(ctx context.Context) error {
 
 	cmd := &exec.Cmd{Path: path, Args: args, Stdin: a.stdin, Stdout: a.stdout, Stderr: a.stderr}
 	cmd.Env = append(envWithout(os.Environ(), name), name+"="+e.AccessToken)
-	a.debugf("exec: running %s with the token of session %s in $%s", path, profile.SessionName(key), name)
+	a.debugf("exec: running %s with the token of session %s in $%s", path, store.SessionName(key), name)
 
 	sigs := catchSignals()
 	defer sigs.stop()

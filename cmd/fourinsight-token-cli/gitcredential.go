@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/internal/gitcred"
+	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
 // gitCredential answers git: get hands out a token, erase forgets the access
@@ -43,7 +43,7 @@ func (a *app) gitGet(ctx context.Context, attrs gitcred.Attributes) error {
 	if err != nil {
 		return err
 	}
-	a.debugf("git-credential get: answering for %s://%s with the token of session %s", protocol, host, profile.SessionName(key))
+	a.debugf("git-credential get: answering for %s://%s with the token of session %s", protocol, host, store.SessionName(key))
 	return gitcred.Write(a.stdout, gitcred.Answer(attrs, e.AccessToken, e.ExpiresAt))
 }
 
@@ -71,9 +71,9 @@ func (a *app) gitErase(ctx context.Context, attrs gitcred.Attributes) error {
 		return err
 	}
 	if dropped {
-		a.debugf("git-credential erase: dropped the access token of session %s; the next get refreshes", profile.SessionName(key))
+		a.debugf("git-credential erase: dropped the access token of session %s; the next get refreshes", store.SessionName(key))
 	} else {
-		a.debugf("git-credential erase: session %s no longer holds that token; nothing to do", profile.SessionName(key))
+		a.debugf("git-credential erase: session %s no longer holds that token; nothing to do", store.SessionName(key))
 	}
 	return nil
 }

@@ -21,12 +21,14 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
 	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/store"
+	"github.com/fourinsight-token/fourinsight-token/store/keyring"
 )
 
 func main() {
 	// This process may hold a client secret and refresh tokens: no core
 	// dump, and no child inherits the variables secrets came from.
 	nodump.Protect()
+	cliargs.DropEmptyEnv()
 	cliargs.TakeSecretEnv()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -145,11 +147,11 @@ func exitCode(err error) int {
 		return 3
 	case errors.Is(err, flows.ErrRefused):
 		return 4
-	case errors.Is(err, flows.ErrUnavailable), errors.Is(err, store.ErrLockTimeout), errors.Is(err, store.ErrKeyringTimeout):
+	case errors.Is(err, flows.ErrUnavailable), errors.Is(err, store.ErrLockTimeout), errors.Is(err, keyring.ErrTimeout):
 		return 5
 	case errors.Is(err, errUsage), errors.Is(err, profile.ErrConfig), errors.Is(err, profile.ErrMismatch), errors.Is(err, flows.ErrUnsafeEndpoint),
 		errors.Is(err, store.ErrUnsafe), errors.Is(err, store.ErrBadKey), errors.Is(err, flows.ErrBadPackage),
-		errors.Is(err, store.ErrKeyring), errors.Is(err, store.ErrOtherStore):
+		errors.Is(err, keyring.ErrUnusable), errors.Is(err, store.ErrOtherStore):
 		return 2
 	}
 	return 1

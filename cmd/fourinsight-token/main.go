@@ -17,7 +17,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"github.com/fourinsight-token/fourinsight-token/internal/detach"
 	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
@@ -26,6 +25,7 @@ import (
 
 func main() {
 	nodump.Protect() // it holds an access token; one system call
+	cliargs.DropEmptyEnv()
 	if code, served := serveCached(os.Args[1:], os.Stdout, os.Stderr); served {
 		os.Exit(code)
 	}
@@ -67,11 +67,11 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 	if g.Verbose && adopted {
 		id := use.Identity()
 		fmt.Fprintf(stderr, "fourinsight-token: debug: cache: session %s was made at %s as client %s and no provider was chosen; using its recorded settings\n",
-			profile.SessionName(r.Key), id.Provider, id.ClientID)
+			store.SessionName(r.Key), id.Provider, id.ClientID)
 	}
 	if g.Verbose {
 		fmt.Fprintf(stderr, "fourinsight-token: debug: cache: session %s valid for %s more; serving it\n",
-			profile.SessionName(r.Key), time.Until(e.ExpiresAt).Round(time.Second))
+			store.SessionName(r.Key), time.Until(e.ExpiresAt).Round(time.Second))
 	}
 	if err := out.Write(stdout, e, r.Key); err != nil {
 		fmt.Fprintf(stderr, "fourinsight-token: cannot write the token: %v\n", err)
@@ -89,7 +89,7 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 // and the caller's output and exit status stay a plain get's.
 func renewAhead(file store.File, g cliargs.Globals, key string, logf func(string, ...any)) {
 	if !file.ClaimRefreshAhead(key, time.Now()) {
-		logf("refresh-ahead: session %s: a background refresh was started less than %s ago", profile.SessionName(key), store.RefreshAheadRetry)
+		logf("refresh-ahead: session %s: a background refresh was started less than %s ago", store.SessionName(key), store.RefreshAheadRetry)
 		return
 	}
 	path, err := findCLI()
@@ -100,7 +100,7 @@ func renewAhead(file store.File, g cliargs.Globals, key string, logf func(string
 		logf("refresh-ahead: cannot start the background refresh: %v", err)
 		return
 	}
-	logf("refresh-ahead: session %s is inside the refresh-ahead window; renewing it in the background", profile.SessionName(key))
+	logf("refresh-ahead: session %s is inside the refresh-ahead window; renewing it in the background", store.SessionName(key))
 }
 
 // debugf writes -v debug lines; a no-op without -v.

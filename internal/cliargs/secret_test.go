@@ -9,7 +9,17 @@ import (
 	"testing"
 
 	"github.com/fourinsight-token/fourinsight-token/broker/profile"
+	"github.com/fourinsight-token/fourinsight-token/store/keyring"
 )
+
+// The keyring password the command line takes from its environment is the
+// one the keyring helper reads (a test import: the front must not link
+// store/keyring).
+func TestKeyringPasswordEnvIsTheHelpers(t *testing.T) {
+	if KeyringPasswordEnv != keyring.PasswordEnv {
+		t.Fatalf("cliargs takes %s, the keyring helper reads %s", KeyringPasswordEnv, keyring.PasswordEnv)
+	}
+}
 
 // A client secret file is read whole, trimmed, and never past its cap:
 // /dev/zero or an endless stdin is a configuration error, not a crash.

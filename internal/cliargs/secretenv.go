@@ -2,17 +2,20 @@ package cliargs
 
 import (
 	"os"
-
-	"github.com/fourinsight-token/fourinsight-token/store"
+	"strings"
 )
 
 // Variables the tool reads secrets from. TakeSecretEnv removes them from the
 // process environment, so that no child process inherits them: not exec's
 // command, not the browser opener, not the kubectl or git that setup runs.
 // The keyring helper is given the keyring password explicitly.
+//
+// KeyringPasswordEnv is the keyring helper's keyring.PasswordEnv, spelled
+// out here because the fast front links this package and must not link the
+// keyring client (store/keyring); a test holds the two to the same name.
 const (
 	ClientSecretEnv    = "FOURINSIGHT_CLIENT_SECRET"
-	KeyringPasswordEnv = store.PasswordEnv
+	KeyringPasswordEnv = "FOURINSIGHT_KEYRING_PASSWORD"
 )
 
 var takenEnv = map[string]string{}
@@ -37,4 +40,16 @@ func SecretEnv(key string) string {
 		return v
 	}
 	return os.Getenv(key)
+}
+
+// DropEmptyEnv unsets the FOURINSIGHT_ variables that are set but empty, so
+// that FOURINSIGHT_SESSION=$(SESSION) with SESSION unset, as Makefiles and
+// scripts write it, means "not set" for every setting, as it does in most
+// tools. Front and full command line call it before they parse.
+func DropEmptyEnv() {
+	for _, kv := range os.Environ() {
+		if k, v, _ := strings.Cut(kv, "="); v == "" && strings.HasPrefix(k, "FOURINSIGHT_") {
+			os.Unsetenv(k)
+		}
+	}
 }
