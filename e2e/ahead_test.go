@@ -414,3 +414,27 @@ func TestRefreshAheadThroughExec(t *testing.T) {
 		t.Fatalf("recorded outcome %v, want renewed", bg)
 	}
 }
+
+// A provider that accepts the connection and never answers: the background
+// refresh gives up within --timeout and the retry budget, records the
+// failure, and ends on its own.
+func TestRefreshAheadEndsOnItsOwn(t *testing.T) {
+	p := sixMinutes(t)
+	u := aheadUser(t)
+	u.ServiceAccount(p)
+	tok := mustOK(t, u.Run("-s", "svc"))
+	u.intoWindow("svc")
+	p.SlowToken(time.Hour)
+	u.Setenv("FOURINSIGHT_TIMEOUT=1s")
+
+	if got := mustOK(t, u.Run("-s", "svc")); got != tok {
+		t.Fatal("inside the window the cached token was not served")
+	}
+	eventually(t, "the background refresh did not give up", func() bool { return backgroundOf(u.Cache("svc")) != nil })
+	if bg := backgroundOf(u.Cache("svc")); bg["result"] != "failed" || u.Cache("svc")["access_token"] != tok {
+		t.Fatalf("recorded %v; want a failure and the token kept", bg)
+	}
+	if runtime.GOOS == "linux" {
+		eventually(t, "the background refresh is still running", func() bool { return len(u.backgroundProcesses()) == 0 })
+	}
+}
