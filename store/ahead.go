@@ -37,10 +37,9 @@ type Background struct {
 
 // Background results.
 const (
-	BackgroundRenewed = "renewed"     // a new token was saved
-	BackgroundRefused = "refused"     // the refresh token was refused and dropped
-	BackgroundFailed  = "failed"      // no answer, or another error: the entry was kept
-	BackgroundSkipped = "not-renewed" // nothing to renew with (no refresh token)
+	BackgroundRenewed = "renewed" // a new token was saved
+	BackgroundRefused = "refused" // the refresh token was refused and dropped
+	BackgroundFailed  = "failed"  // no answer, or another error: the token was kept
 )
 
 // Lifetime is how long the access token was valid for when it was issued:
