@@ -14,37 +14,15 @@ import (
 // process, so that no caller waits on the provider. Cached starts it;
 // BackgroundRefresh is what that process does.
 
-// AheadLocker is what refresh ahead needs of the Locker (store.File has
-// it): the marker that lets one caller per window start the background
-// refresh, and the session's lock taken without waiting.
-type AheadLocker interface {
-	ClaimRefreshAhead(key string, now time.Time) bool
-	TryLock(key string) (unlock func(), ok bool, err error)
-}
-
-func (b *Broker) aheadLocker() AheadLocker {
-	l, _ := b.Locks.(AheadLocker)
-	return l
-}
-
-// renewAhead starts the session's background refresh when the entry Cached
-// serves is inside the window and no other caller started one a moment ago.
+// renewAhead starts the session's background refresh (Cached serves an
+// entry inside the window) unless another caller started one a moment ago.
 // Best effort: the token is served whatever happens here.
-func (b *Broker) renewAhead(key string, e *store.Entry) {
-	now := time.Now()
-	l := b.aheadLocker()
-	if b.StartBackground == nil || l == nil || !b.Settings.RenewAhead(e, b.RefreshAhead, now) {
+func (b *Broker) renewAhead(key string) {
+	m := b.memory()
+	if b.StartBackground == nil || m == nil {
 		return
 	}
-	if !l.ClaimRefreshAhead(key, now) {
-		b.logf("refresh-ahead: session %s: a background refresh was started less than %s ago", name(key), store.RefreshAheadRetry)
-		return
-	}
-	if err := b.StartBackground(key); err != nil {
-		b.logf("refresh-ahead: cannot start the background refresh: %v", err)
-		return
-	}
-	b.logf("refresh-ahead: session %s is inside the refresh-ahead window; renewing it in the background", name(key))
+	store.StartRefreshAhead(m.ClaimRefreshAhead, key, func() error { return b.StartBackground(key) }, b.logf)
 }
 
 // BackgroundBudget bounds a background refresh: every attempt of the
@@ -69,11 +47,10 @@ func (b *Broker) BackgroundBudget() time.Duration {
 // dropped, as in the foreground; any other failure leaves the token as it
 // was. It ends within BackgroundBudget.
 func (b *Broker) BackgroundRefresh(ctx context.Context, key string) error {
-	l := b.aheadLocker()
-	if b.Store == nil || l == nil {
+	if b.Store == nil {
 		return nil
 	}
-	unlock, ok, err := l.TryLock(key)
+	unlock, ok, err := b.Locks.TryLock(key)
 	if err != nil || !ok {
 		b.logf("refresh-ahead: session %s is busy; leaving it to the process at work", name(key))
 		return err
@@ -84,11 +61,12 @@ func (b *Broker) BackgroundRefresh(ctx context.Context, key string) error {
 	if err != nil || e == nil {
 		return err
 	}
-	if err := b.use(key, e); err != nil { // made for other settings: not ours to renew
+	d, err := b.decide(key, e)
+	if err != nil { // made for other settings: not ours to renew
 		return err
 	}
 	now := time.Now()
-	if !b.Settings.RenewAhead(e, b.RefreshAhead, now) {
+	if !d.RenewAhead {
 		b.logf("refresh-ahead: session %s is no longer inside the window (renewed meanwhile)", name(key))
 		return nil
 	}

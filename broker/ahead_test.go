@@ -46,7 +46,7 @@ func aheadBroker(t *testing.T, tokenURL string, service bool) (*Broker, store.Fi
 		s.Profile.ServiceTokenURL = tokenURL
 		s.ClientSecret, s.SecretSupplied = "service-secret", true
 	}
-	return &Broker{Settings: s, Store: f, Locks: f, MinValid: time.Minute, LockTimeout: time.Second,
+	return &Broker{Settings: s, Store: f, Locks: f, Memory: f, MinValid: time.Minute, LockTimeout: time.Second,
 		RefreshAhead: store.AutoRefreshAhead, HTTP: flows.HTTPOptions{Timeout: 5 * time.Second, Attempts: 2}}, f
 }
 

@@ -36,6 +36,9 @@ type Store interface {
 // Locker serialises the work on one session across processes.
 type Locker interface {
 	Lock(ctx context.Context, key string, waiting func()) (unlock func(), err error)
+	// TryLock takes the lock only if it is free at once (ok false when
+	// another process holds it): a background refresh never waits.
+	TryLock(key string) (unlock func(), ok bool, err error)
 }
 
 // Errors a caller maps to exit codes with errors.Is.
@@ -68,6 +71,10 @@ type Broker struct {
 	// Replace: -f was given, so a sign-in replaces a session made with
 	// other settings instead of refusing it.
 	Replace bool
+	// Missed: the caller already read the entry and found that it cannot
+	// serve (the fast front, which hands over to the full command line):
+	// Token goes straight to the lock and reads it there, once.
+	Missed bool
 	// RefreshAhead is the refresh-ahead window (store.AutoRefreshAhead, a
 	// fixed length, or 0: off) and StartBackground starts the detached
 	// process that runs BackgroundRefresh for a session (nil: none).
@@ -101,24 +108,29 @@ func (b *Broker) warn(format string, args ...any) {
 // makes no network call. A nil entry with a nil error means the cache cannot
 // serve and Token must do the work.
 func (b *Broker) Cached(key string) (*store.Entry, error) {
-	if b.Store == nil {
+	if b.Store == nil || b.Missed {
 		return nil, nil
 	}
 	e, err := b.load(key)
 	if err != nil || e == nil {
 		return nil, err
 	}
-	if err := b.use(key, e); err != nil {
+	d, err := b.decide(key, e)
+	if err != nil {
 		return nil, err
 	}
-	if left := time.Until(e.ExpiresAt); e.ValidFor(b.MinValid, time.Now()) {
-		b.logf("cache: session %s valid for %s more; serving it", name(key), left.Round(time.Second))
-		b.renewAhead(key, e)
-		return e, nil
-	} else if e.AccessToken != "" {
-		b.logf("cache: session %s has %s left, less than --min-valid %s", name(key), left.Round(time.Second), b.MinValid)
+	left := time.Until(e.ExpiresAt).Round(time.Second)
+	if !d.Serve {
+		if e.AccessToken != "" {
+			b.logf("cache: session %s has %s left, less than --min-valid %s", name(key), left, b.MinValid)
+		}
+		return nil, nil
 	}
-	return nil, nil
+	b.logf("cache: session %s valid for %s more; serving it", name(key), left)
+	if d.RenewAhead {
+		b.renewAhead(key)
+	}
+	return e, nil
 }
 
 // Token returns a token for the session that stays valid for MinValid:
@@ -151,15 +163,16 @@ func (b *Broker) Token(ctx context.Context, key string, force bool) (*store.Entr
 	if err != nil {
 		return nil, err
 	}
-	if err := b.use(key, e); err != nil {
+	d, err := b.decide(key, e)
+	if err != nil {
 		if !b.Replace || !errors.Is(err, profile.ErrMismatch) {
 			return nil, err
 		}
 		b.logf("cache: replacing session %s, made with other settings (-f)", name(key))
 		e = nil
-		b.use(key, nil) //nolint:errcheck // no entry, no error
+		d, _ = b.decide(key, nil) // no entry, no error
 	}
-	if !force && e.ValidFor(b.MinValid, time.Now()) {
+	if !force && d.Serve {
 		b.logf("cache: session %s was renewed by another process while we waited", name(key))
 		return e, nil
 	}
@@ -274,26 +287,31 @@ func (b *Broker) load(key string) (*store.Entry, error) {
 // provider; an entry made for another provider or client than the one
 // chosen is refused (see Settings.ForEntry).
 func (b *Broker) use(key string, e *store.Entry) error {
+	_, err := b.decide(key, e)
+	return err
+}
+
+// decide answers "can the cache serve this call?" for e, as the front does
+// (profile.Settings.Decide), and puts the settings the entry is used with in
+// effect: the ones chosen for the call, or the session's recorded ones.
+func (b *Broker) decide(key string, e *store.Entry) (profile.Decision, error) {
 	if b.chosen == nil {
 		c := b.Settings
 		b.chosen = &c
 	}
-	s, adopted := *b.chosen, false
-	if e != nil {
-		var err error
-		if s, adopted, err = b.chosen.ForEntry(key, e); err != nil {
-			return err
-		}
+	d, err := b.chosen.Decide(key, e, b.MinValid, b.RefreshAhead, time.Now())
+	if err != nil {
+		return d, err
 	}
-	if adopted && !b.adopted {
-		id := s.Identity()
+	if d.Adopted && !b.adopted {
+		id := d.Use.Identity()
 		b.logf("cache: session %s was made at %s as client %s and no provider was chosen; using its recorded settings", name(key), id.Provider, id.ClientID)
 	}
-	if adopted || b.adopted {
+	if d.Adopted || b.adopted {
 		b.endpoints = nil // discovered for other settings
 	}
-	b.Settings, b.adopted = s, adopted
-	return nil
+	b.Settings, b.adopted = d.Use, d.Adopted
+	return d, nil
 }
 
 // refresh trades the entry's refresh token at the endpoint that issued it.

@@ -61,14 +61,18 @@ func (b *Broker) providerName() string {
 // Memory remembers, per session, what the next process should know without
 // trying again: an interactive sign-in that was abandoned, denied or timed
 // out (so that callers without a terminal do not open one browser tab after
-// another while the person is away), and a provider that did not answer (so
-// that callers queued on the lock share the outage). store.File is one.
+// another while the person is away), a provider that did not answer (so
+// that callers queued on the lock share the outage), and a background
+// refresh already started. store.File is one.
 type Memory interface {
 	RememberSignInFailure(key string, s store.SignInFailure) error
 	LastSignInFailure(key string) (*store.SignInFailure, error)
 	ForgetSignInFailure(key string) error
 	RememberOutage(key string, o store.Outage) error
 	LastOutage(key string) *store.Outage
+	// ClaimRefreshAhead: only one caller per window starts a background
+	// refresh (store.File.ClaimRefreshAhead).
+	ClaimRefreshAhead(key string, now time.Time) bool
 }
 
 func (b *Broker) memory() Memory {

@@ -94,3 +94,44 @@ func TestFileStoreCachedGetMakesNoSocketLockOrExec(t *testing.T) {
 		t.Fatalf("--store keyring did not run the helper named by FOURINSIGHT_KEYRING_HELPER: %v", err)
 	}
 }
+
+// A miss reads the entry twice in all, across the front and the full command
+// line it hands over to: once without the lock (the front), once under it.
+func TestCacheMissReadsTheEntryTwice(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("strace is Linux only")
+	}
+	needTools(t, "strace")
+	p := StartProvider(t, testop.Options{})
+	u := NewUser(t)
+	u.ServiceAccount(p)
+	mustOK(t, u.Run("-s", "svc"))
+	expire(t, u, "svc")
+
+	log := filepath.Join(t.TempDir(), "strace.log")
+	cmd := exec.Command("strace", append([]string{"-f", "-qq", "-o", log, "-e", "trace=open,openat", binary}, "-s", "svc")...)
+	cmd.Env = u.Env
+	cmd.Dir = u.Home
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("a refreshing get under strace: %v", err)
+	}
+	secrets.Secret(strings.TrimSpace(string(out)))
+	data, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := `"` + u.CachePath("svc") + `"`
+	reads := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, entry) && !strings.Contains(line, "O_CREAT") {
+			reads++
+		}
+	}
+	if reads != 2 {
+		t.Fatalf("a miss opened the entry %d times, want 2 (front, then under the lock):\n%s", reads, data)
+	}
+	if n := p.Count("client_credentials"); n != 2 {
+		t.Fatalf("provider saw %d grants, want 2", n)
+	}
+}

@@ -136,3 +136,20 @@ func (f File) TryLock(key string) (unlock func(), ok bool, err error) {
 	}
 	return unlock, err == nil, err
 }
+
+// StartRefreshAhead starts a session's background refresh with start,
+// unless another caller claimed the window a moment ago (ClaimRefreshAhead),
+// and says what happened through logf. It is best effort and silent
+// otherwise: the token was served already. The fast front and the full
+// command line both start it this way.
+func StartRefreshAhead(claim func(key string, now time.Time) bool, key string, start func() error, logf func(string, ...any)) {
+	if !claim(key, time.Now()) {
+		logf("refresh-ahead: session %s: a background refresh was started less than %s ago", SessionName(key), RefreshAheadRetry)
+		return
+	}
+	if err := start(); err != nil {
+		logf("refresh-ahead: cannot start the background refresh: %v", err)
+		return
+	}
+	logf("refresh-ahead: session %s is inside the refresh-ahead window; renewing it in the background", SessionName(key))
+}

@@ -296,3 +296,36 @@ func checkRedirect(raw string) error {
 func (s Settings) RenewAhead(e *store.Entry, ahead time.Duration, now time.Time) bool {
 	return e != nil && (e.RefreshToken != "" || s.ClientFlow()) && e.InRefreshAhead(ahead, now)
 }
+
+// Decision is the cache's answer for one call.
+type Decision struct {
+	// Use: the settings the entry is used with — these, or the session's
+	// recorded ones (Adopted) when no provider was chosen explicitly.
+	Use     Settings
+	Adopted bool
+	// Serve: the entry's token stays valid for the call's --min-valid.
+	Serve bool
+	// RenewAhead: served, and inside the refresh-ahead window with a way to
+	// renew it that needs no person: start a background refresh.
+	RenewAhead bool
+}
+
+// Decide is the one answer to "can the cache serve this call?", given by
+// the fast front and by the broker alike: whose settings the entry is used
+// with (ForEntry: an error when the settings chosen explicitly contradict
+// the entry's record), whether it stays valid for minValid at now, and
+// whether to renew it ahead of its expiry (window ahead). A nil entry
+// serves nothing.
+func (s Settings) Decide(key string, e *store.Entry, minValid, ahead time.Duration, now time.Time) (Decision, error) {
+	d := Decision{Use: s}
+	if e == nil {
+		return d, nil
+	}
+	var err error
+	if d.Use, d.Adopted, err = s.ForEntry(key, e); err != nil {
+		return Decision{Use: s}, err
+	}
+	d.Serve = e.ValidFor(minValid, now)
+	d.RenewAhead = d.Serve && d.Use.RenewAhead(e, ahead, now)
+	return d, nil
+}

@@ -39,11 +39,7 @@ func (a *app) token(ctx context.Context, force, interactive bool) (*store.Entry,
 	if err != nil {
 		return nil, "", err
 	}
-	if !force {
-		if e, err := b.Cached(key); e != nil || err != nil {
-			return e, key, err
-		}
-	}
+	b.Missed = a.frontMissed
 	b.Interact = a.interaction(false, interactive)
 	e, err := b.Token(ctx, key, force)
 	return e, key, err

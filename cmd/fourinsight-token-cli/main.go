@@ -30,7 +30,8 @@ func main() {
 	nodump.Protect()
 	cliargs.DropEmptyEnv()
 	cliargs.TakeSecretEnv()
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	frontMissed := cliargs.TakeFrontMissed()
+	os.Exit(runApp(&app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, frontMissed: frontMissed}, os.Args[1:]))
 }
 
 // errUsage: the command line itself is wrong (exit 2).
@@ -42,10 +43,17 @@ type app struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// frontMissed: the front read this get's entry and found the cache
+	// cannot serve (cliargs.FrontMissedEnv).
+	frontMissed bool
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	return runApp(&app{stdin: stdin, stdout: stdout, stderr: stderr}, args)
+}
+
+func runApp(a *app, args []string) int {
+	stderr := a.stderr
 	// kong alone reads the command line here: the plain gets that must start
 	// fast are answered by the front, with its own parser.
 	parser, cmd, code := a.parse(args)

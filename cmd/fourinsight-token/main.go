@@ -54,54 +54,42 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 	}
 	file := store.File{Dir: r.Dir, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
 	e, err := file.Load(r.Key)
-	now := time.Now()
-	if err != nil || !e.ValidFor(r.MinValid, now) {
-		return 0, false
-	}
-	// A session made with other settings is served when no provider was
-	// chosen, as with the settings it recorded; refused otherwise.
-	use, adopted, err := r.Settings.ForEntry(r.Key, e)
 	if err != nil {
+		missed()
 		return 0, false
 	}
-	if g.Verbose && adopted {
-		id := use.Identity()
-		fmt.Fprintf(stderr, "fourinsight-token: debug: cache: session %s was made at %s as client %s and no provider was chosen; using its recorded settings\n",
-			store.SessionName(r.Key), id.Provider, id.ClientID)
+	d, err := r.Settings.Decide(r.Key, e, r.MinValid, r.RefreshAhead, time.Now())
+	if err != nil || !d.Serve {
+		missed()
+		return 0, false
 	}
-	if g.Verbose {
-		fmt.Fprintf(stderr, "fourinsight-token: debug: cache: session %s valid for %s more; serving it\n",
-			store.SessionName(r.Key), time.Until(e.ExpiresAt).Round(time.Second))
+	logf := debugf(g.Verbose, stderr)
+	if d.Adopted {
+		id := d.Use.Identity()
+		logf("cache: session %s was made at %s as client %s and no provider was chosen; using its recorded settings", store.SessionName(r.Key), id.Provider, id.ClientID)
 	}
+	logf("cache: session %s valid for %s more; serving it", store.SessionName(r.Key), time.Until(e.ExpiresAt).Round(time.Second))
 	if err := out.Write(stdout, e, r.Key); err != nil {
 		fmt.Fprintf(stderr, "fourinsight-token: cannot write the token: %v\n", err)
 		return 1, true
 	}
-	if use.RenewAhead(e, r.RefreshAhead, now) {
-		renewAhead(file, g, r.Key, debugf(g.Verbose, stderr))
+	if d.RenewAhead {
+		// Reaped by init: this process exits now.
+		store.StartRefreshAhead(file.ClaimRefreshAhead, r.Key, func() error {
+			path, err := findCLI()
+			if err == nil {
+				_, err = detach.Start(path, nil, append([]string{"refresh-ahead"}, cliargs.GlobalArgs(g)...)...)
+			}
+			return err
+		}, logf)
 	}
 	return 0, true
 }
 
-// renewAhead starts the session's background refresh (the full command
-// line's hidden refresh-ahead command) unless another caller did so a
-// moment ago. It is best effort and silent: the token was served already,
-// and the caller's output and exit status stay a plain get's.
-func renewAhead(file store.File, g cliargs.Globals, key string, logf func(string, ...any)) {
-	if !file.ClaimRefreshAhead(key, time.Now()) {
-		logf("refresh-ahead: session %s: a background refresh was started less than %s ago", store.SessionName(key), store.RefreshAheadRetry)
-		return
-	}
-	path, err := findCLI()
-	if err == nil {
-		_, err = detach.Start(path, nil, append([]string{"refresh-ahead"}, cliargs.GlobalArgs(g)...)...) // reaped by init: we exit now
-	}
-	if err != nil {
-		logf("refresh-ahead: cannot start the background refresh: %v", err)
-		return
-	}
-	logf("refresh-ahead: session %s is inside the refresh-ahead window; renewing it in the background", store.SessionName(key))
-}
+// missed tells the full command line that this call's entry was read and
+// cannot serve, so that it reads it once more under the session's lock, not
+// also before (cliargs.FrontMissedEnv).
+func missed() { os.Setenv(cliargs.FrontMissedEnv, "1") }
 
 // debugf writes -v debug lines; a no-op without -v.
 func debugf(verbose bool, w io.Writer) func(string, ...any) {

@@ -53,3 +53,17 @@ func DropEmptyEnv() {
 		}
 	}
 }
+
+// FrontMissedEnv is set by the fast front when it read the call's entry and
+// found that the cache cannot serve: the full command line then goes
+// straight to the session's lock and reads the entry there, so that a miss
+// reads it twice in all, not four times. TakeFrontMissed reads and removes it.
+const FrontMissedEnv = "FOURINSIGHT_FRONT_MISSED"
+
+// TakeFrontMissed reports whether the front found the cache could not serve
+// this call, and removes the variable so that no child inherits it.
+func TakeFrontMissed() bool {
+	v := os.Getenv(FrontMissedEnv)
+	os.Unsetenv(FrontMissedEnv)
+	return v == "1"
+}
