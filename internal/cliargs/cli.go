@@ -38,6 +38,8 @@ type Globals struct {
 	LockTimeout      time.Duration `env:"FOURINSIGHT_LOCK_TIMEOUT" placeholder:"DURATION" help:"How long to wait for another process working on the same session (default 5m)."`
 	CAFile           string        `env:"FOURINSIGHT_CA_FILE" placeholder:"PATH" help:"Extra trusted CA certificates (PEM) for the provider; HTTPS_PROXY/NO_PROXY are honoured."`
 	RetrySignInAfter time.Duration `env:"FOURINSIGHT_RETRY_SIGNIN_AFTER" placeholder:"DURATION" help:"After a sign-in was abandoned, denied or timed out, callers without a terminal fail (exit 3) for this long instead of opening another browser tab (default 10m)."`
+	APIBase          string        `env:"FOURINSIGHT_API_BASE" placeholder:"URL" help:"The REST API that api and proxy call (built-in: https://api.4insight.io/); the token goes only to its host."`
+	APITimeout       time.Duration `env:"FOURINSIGHT_API_TIMEOUT" placeholder:"DURATION" help:"How long one API call of api and proxy may take (default 100s, as the Python client)."`
 	Config           string        `env:"FOURINSIGHT_CONFIG" placeholder:"FILE" help:"Config file with named profiles (default: the user config dir's fourinsight-token/config.json)."`
 	Verbose          bool          `short:"v" env:"FOURINSIGHT_VERBOSE" help:"Debug log on stderr: requests, status codes, timings, cache decisions; secrets redacted."`
 }

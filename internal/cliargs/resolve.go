@@ -21,6 +21,7 @@ const (
 	DefaultTimeout      = 30 * time.Second
 	DefaultLoginTimeout = 5 * time.Minute
 	DefaultLockTimeout  = 5 * time.Minute
+	DefaultAPITimeout   = 100 * time.Second
 )
 
 // Resolved is what flags, environment and the config profile say for one
@@ -33,6 +34,7 @@ type Resolved struct {
 	Dir string
 
 	MinValid, Timeout, LoginTimeout, LockTimeout time.Duration
+	APITimeout                                   time.Duration // one call of api and proxy
 	RetrySignInAfter                             time.Duration // 0: the broker's default
 }
 
@@ -62,6 +64,7 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 		MinValid: profile.Duration(g.MinValid), Timeout: profile.Duration(g.Timeout),
 		LoginTimeout: profile.Duration(g.LoginTimeout), LockTimeout: profile.Duration(g.LockTimeout), CAFile: g.CAFile,
 		RetrySignInAfter: profile.Duration(g.RetrySignInAfter),
+		APIBase:          g.APIBase, APITimeout: profile.Duration(g.APITimeout),
 	}
 	// Naming a provider on the built-in profile means another provider:
 	// none of 4insight's URLs, clients or trusted hosts apply to it.
@@ -89,6 +92,7 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	r.LoginTimeout = orDefault(p.LoginTimeout, DefaultLoginTimeout)
 	r.LockTimeout = orDefault(p.LockTimeout, DefaultLockTimeout)
 	r.RetrySignInAfter = time.Duration(p.RetrySignInAfter)
+	r.APITimeout = orDefault(p.APITimeout, DefaultAPITimeout)
 	if g.NoStore {
 		return r, nil
 	}
