@@ -15,6 +15,7 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/fourinsight-token/fourinsight-token/broker"
 	"github.com/fourinsight-token/fourinsight-token/flows"
+	"github.com/fourinsight-token/fourinsight-token/internal/apicall"
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
@@ -75,6 +76,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = a.setupKubectl()
 	case "setup git":
 		err = a.setupGit()
+	case "api <args>":
+		err = a.api(ctx)
+	case "proxy":
+		err = a.proxy(ctx)
 	case "completion <shell>":
 		err = a.completion(parser.Model)
 	default:
@@ -98,7 +103,7 @@ func (a *app) parse(args []string) (*kong.Kong, string, int) {
 	exited := -1
 	parser, err := kong.New(&a.cli,
 		kong.Name("fourinsight-token"),
-		kong.Description("Print an OAuth2 access token for the 4insight API, from the cache or after a sign-in.\n\n  TOKEN=$(fourinsight-token -s ws0)\n\nExit status: 0 ok, 1 unexpected, 2 usage/config/bad input, 3 sign-in needed but not allowed, 4 provider refused, 5 no answer in time."),
+		kong.Description("Print an OAuth2 access token for the 4insight API, from the cache or after a sign-in.\n\n  TOKEN=$(fourinsight-token -s ws0)\n\nExit status: 0 ok, 1 unexpected, 2 usage/config/bad input, 3 sign-in needed but not allowed, 4 provider refused, 5 no answer in time, 6 the API answered with an error status (api)."),
 		kong.Writers(a.stdout, a.stderr),
 		kong.Exit(func(code int) { exited = code }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
@@ -121,15 +126,17 @@ func (a *app) parse(args []string) (*kong.Kong, string, int) {
 // exitCode maps an error to the contract's exit status.
 func exitCode(err error) int {
 	switch {
+	case errors.Is(err, apicall.ErrStatus):
+		return 6
 	case errors.Is(err, broker.ErrSignInRequired):
 		return 3
 	case errors.Is(err, flows.ErrRefused):
 		return 4
-	case errors.Is(err, flows.ErrUnavailable), errors.Is(err, store.ErrLockTimeout), errors.Is(err, store.ErrKeyringTimeout):
+	case errors.Is(err, flows.ErrUnavailable), errors.Is(err, store.ErrLockTimeout), errors.Is(err, store.ErrKeyringTimeout), errors.Is(err, apicall.ErrNoAnswer):
 		return 5
 	case errors.Is(err, errUsage), errors.Is(err, broker.ErrConfig), errors.Is(err, broker.ErrMismatch),
 		errors.Is(err, store.ErrUnsafe), errors.Is(err, store.ErrBadKey), errors.Is(err, flows.ErrBadPackage),
-		errors.Is(err, store.ErrKeyring), errors.Is(err, store.ErrOtherStore):
+		errors.Is(err, store.ErrKeyring), errors.Is(err, store.ErrOtherStore), errors.Is(err, apicall.ErrNotAllowed):
 		return 2
 	}
 	return 1

@@ -16,6 +16,10 @@ import (
 // ErrStatus: the API answered with an error status (exit 6).
 var ErrStatus = errors.New("the API answered with an error status")
 
+// ErrNoAnswer: the API could not be reached or did not answer in time
+// (exit 5).
+var ErrNoAnswer = errors.New("no answer from the API")
+
 // StatusError is an API error status; errors.Is(err, ErrStatus) holds.
 type StatusError struct {
 	Method, URL string // URL redacted
@@ -187,7 +191,7 @@ func (c *Client) send(ctx context.Context, r Request, token string) (*http.Respo
 		if idle.fired() {
 			err = fmt.Errorf("no answer within --api-timeout %s", c.Timeout)
 		}
-		return nil, fmt.Errorf("%s %s: %w", r.Method, redactRaw(r.URL), err)
+		return nil, fmt.Errorf("%w: %s %s: %v (check the network and --api-base)", ErrNoAnswer, r.Method, redactRaw(r.URL), err)
 	}
 	c.logf("api: %s %s: %s (%s)", r.Method, redactRaw(r.URL), resp.Status, time.Since(start).Round(time.Millisecond))
 	idle.reset()

@@ -57,7 +57,7 @@ func (c *Client) Call(ctx context.Context, r Request, out Output) error {
 		out.Include(resp)
 	}
 	if err := out.Body(resp); err != nil {
-		return fmt.Errorf("reading the answer of %s %s: %w", r.Method, redactRaw(r.URL), err)
+		return fmt.Errorf("%w: reading the answer of %s %s: %v", ErrNoAnswer, r.Method, redactRaw(r.URL), err)
 	}
 	if resp.StatusCode >= 400 {
 		return &StatusError{Method: r.Method, URL: redactRaw(r.URL), Status: resp.Status, Code: resp.StatusCode}

@@ -57,6 +57,8 @@ type CLI struct {
 	GitCredential GitCredentialCmd `cmd:"" name:"git-credential" help:"Git credential helper (get, store, erase): answers git with a token for the session."`
 	Exec          ExecCmd          `cmd:"" help:"Run a command with a fresh token in its environment; its exit status is ours."`
 	Setup         SetupCmd         `cmd:"" help:"Configure kubectl or git to get tokens from fourinsight-token."`
+	API           APICmd           `cmd:"" name:"api" help:"An authenticated call to the profile's API (api_base): safe retries, OData paging, body on stdout; exit 6 on an API error status."`
+	Proxy         ProxyCmd         `cmd:"" help:"A loopback reverse proxy to the API base that adds the session's token to every request; only your own user can use it."`
 
 	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 }
@@ -116,4 +118,22 @@ type SetupGitCmd struct {
 	Host   string `required:"" placeholder:"HOST" help:"Git server (host or host:port) to answer for over https."`
 	Global bool   `xor:"where" help:"Set it in your global git config (git config --global)."`
 	Write  bool   `xor:"where" help:"Set it in the current repository's git config (git config --local)."`
+}
+
+// APICmd makes an authenticated call to the profile's API.
+type APICmd struct {
+	Args     []string `arg:"" placeholder:"[METHOD] PATH|URL" help:"HTTP method (default GET, or POST with --data) and a path relative to the API base, or a URL on the API's host."`
+	Data     string   `short:"d" placeholder:"@FILE|-|TEXT" help:"Request body: @FILE, - (stdin) or the text itself; sent as application/json unless -H says otherwise."`
+	Header   []string `short:"H" placeholder:"'NAME: VALUE'" help:"Extra request header (repeatable)."`
+	Include  bool     `short:"i" help:"Print the response status line and headers on stderr."`
+	Paginate bool     `help:"Follow @odata.nextLink (on the API's host only) and print every page's items as one {\"value\": [...]} document."`
+	JSONL    bool     `name:"jsonl" help:"With --paginate: print one item per line, in constant memory however many pages."`
+	Pretty   bool     `help:"Indent JSON (the default when stdout is a terminal)."`
+}
+
+// ProxyCmd runs the authenticating loopback proxy.
+type ProxyCmd struct {
+	Listen      string   `default:"127.0.0.1:0" placeholder:"ADDR" help:"Loopback address to listen on (127.0.0.1:PORT, [::1]:PORT or localhost:PORT; port 0 = any free port)."`
+	PrintURL    bool     `name:"print-url" help:"Print the proxy's URL on stdout once it listens."`
+	AllowOrigin []string `placeholder:"ORIGIN" help:"Let web pages from ORIGIN (e.g. http://localhost:3000) call through the proxy, with CORS headers for them (repeatable). Without it every request that carries an Origin is refused."`
 }

@@ -34,7 +34,6 @@ type Resolved struct {
 	Dir string
 
 	MinValid, Timeout, LoginTimeout, LockTimeout time.Duration
-	APITimeout                                   time.Duration // one call of api and proxy
 	RetrySignInAfter                             time.Duration // 0: the broker's default
 }
 
@@ -92,7 +91,6 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	r.LoginTimeout = orDefault(p.LoginTimeout, DefaultLoginTimeout)
 	r.LockTimeout = orDefault(p.LockTimeout, DefaultLockTimeout)
 	r.RetrySignInAfter = time.Duration(p.RetrySignInAfter)
-	r.APITimeout = orDefault(p.APITimeout, DefaultAPITimeout)
 	if g.NoStore {
 		return r, nil
 	}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/apicall"
+	"github.com/fourinsight-token/fourinsight-token/internal/proxy"
+)
+
+// proxy serves the authenticating loopback proxy until SIGINT or SIGTERM.
+func (a *app) proxy(ctx context.Context) error {
+	c := a.cli.Proxy
+	for _, o := range c.AllowOrigin {
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || strings.TrimPrefix(o, u.Scheme+"://") != u.Host {
+			return fmt.Errorf("%w: --allow-origin %q is not an origin such as http://localhost:3000", errUsage, o)
+		}
+	}
+	client, target, err := a.apiClient()
+	if err != nil {
+		return err
+	}
+	ln, err := proxy.Listen(c.Listen)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	p := &proxy.Proxy{
+		Upstream:       target.Base,
+		Tokens:         client.Tokens,
+		Transport:      client.HTTP.Transport,
+		AllowOrigins:   c.AllowOrigin,
+		RefuseInternal: target.RefuseInternal,
+		Log:            a.stderr,
+	}
+	fmt.Fprintf(a.stderr, "fourinsight-token proxy: listening on %s for %s (session %s); only your user can use it; stop with Ctrl-C\n",
+		proxy.URL(ln), apicall.Redacted(target.Base), sessionName(a.cli.Session))
+	if c.PrintURL {
+		fmt.Fprintln(a.stdout, proxy.URL(ln))
+	}
+	return p.Serve(ctx, ln)
+}
