@@ -26,6 +26,9 @@ func peerUID(conn net.Conn) (int, error) {
 		return -1, fmt.Errorf("not a TCP connection: %s", conn.RemoteAddr())
 	}
 	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		if table == "/proc/net/tcp" && !(local.Addr().Unmap().Is4() && remote.Addr().Unmap().Is4()) {
+			continue
+		}
 		uid, err := findUID(table, procAddr(remote, table), procAddr(local, table))
 		if err == nil {
 			return uid, nil
