@@ -63,6 +63,8 @@ type API struct {
 	failN    int
 	failCode int
 	failWait string // Retry-After of injected failures
+	failURI  string // FailURI: requests whose URI contains it fail with failURIC
+	failURIC int
 }
 
 // Start discovers the provider's keys and serves the API until Close.
@@ -132,6 +134,15 @@ func (a *API) FailNext(n, status int, retryAfter string) {
 	a.failN, a.failCode, a.failWait = n, status, retryAfter
 }
 
+// FailURI makes every request whose request URI contains match fail with
+// status (e.g. match "%24skip=10" fails the second page of /v1.1/Items with
+// pagesize=10); an empty match stops it.
+func (a *API) FailURI(match string, status int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.failURI, a.failURIC = match, status
+}
+
 func (a *API) count(kinds ...string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -140,9 +151,13 @@ func (a *API) count(kinds ...string) {
 	}
 }
 
-func (a *API) takeFailure() (int, string, bool) {
+func (a *API) takeFailure(r *http.Request) (int, string, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.failURI != "" && strings.Contains(r.RequestURI, a.failURI) {
+		a.counts["injected"]++
+		return a.failURIC, "", true
+	}
 	if a.failN <= 0 {
 		return 0, "", false
 	}
@@ -154,7 +169,7 @@ func (a *API) takeFailure() (int, string, bool) {
 // ServeHTTP checks the token, then routes.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.count("requests")
-	if status, wait, ok := a.takeFailure(); ok {
+	if status, wait, ok := a.takeFailure(r); ok {
 		if wait != "" {
 			w.Header().Set("Retry-After", wait)
 		}
