@@ -1,6 +1,7 @@
 package apicall
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -315,7 +316,7 @@ func TestDecodePageConstantMemory(t *testing.T) {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	items := 0
-	w := &itemWriter{out: Output{W: io.Discard, JSONL: true}}
+	w := &itemWriter{out: Output{JSONL: true}, bw: bufio.NewWriter(io.Discard)}
 	_, err := decodePage(&hugePage{n: 150_000}, func(raw json.RawMessage) error { items++; return w.item(raw) }) // ~33 MB
 	if err != nil || items != 150_000 {
 		t.Fatalf("%d items, %v", items, err)

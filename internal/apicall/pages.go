@@ -1,6 +1,7 @@
 package apicall
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -79,7 +80,8 @@ func (c *Client) Paginate(ctx context.Context, t Target, first Request, out Outp
 	if err != nil {
 		return err
 	}
-	w := &itemWriter{out: out}
+	w := &itemWriter{out: out, bw: bufio.NewWriterSize(out.W, 64<<10)}
+	defer w.bw.Flush() // what was decoded is written, even when paging stops
 	var counted int64
 	for page, next := 1, first.URL; next != ""; page++ {
 		r := first
@@ -106,6 +108,9 @@ func (c *Client) Paginate(ctx context.Context, t Target, first Request, out Outp
 		link, err := decodePage(body, w.item)
 		resp.Body.Close()
 		counted += body.n
+		if ferr := w.bw.Flush(); err == nil {
+			err = ferr
+		}
 		if err != nil {
 			w.progress(page, counted, true)
 			return fmt.Errorf("page %d of %s: %w", page, redactRaw(first.URL), err)
@@ -117,7 +122,10 @@ func (c *Client) Paginate(ctx context.Context, t Target, first Request, out Outp
 		}
 	}
 	w.progress(-1, counted, true)
-	return w.close()
+	if err := w.close(); err != nil {
+		return err
+	}
+	return w.bw.Flush()
 }
 
 // followLink resolves a nextLink against the page it came in and accepts
@@ -217,6 +225,7 @@ func expectDelim(dec *json.Decoder, want json.Delim) error {
 // itemWriter writes items as one document or as lines.
 type itemWriter struct {
 	out     Output
+	bw      *bufio.Writer // out.W, flushed after every page
 	items   int
 	started bool
 	pages   int
@@ -250,7 +259,7 @@ func (w *itemWriter) item(raw json.RawMessage) error {
 		}
 	}
 	w.items++
-	_, err := w.out.W.Write(w.buf.Bytes())
+	_, err := w.bw.Write(w.buf.Bytes())
 	return err
 }
 
@@ -281,7 +290,7 @@ func (w *itemWriter) close() error {
 	} else {
 		w.buf.WriteString("]}\n")
 	}
-	_, err := w.out.W.Write(w.buf.Bytes())
+	_, err := w.bw.Write(w.buf.Bytes())
 	return err
 }
 
