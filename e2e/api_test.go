@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"regexp"
@@ -267,7 +268,7 @@ var proxyListening = regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+/)
 func StartProxy(t *testing.T, u *User, args ...string) *Proxy {
 	t.Helper()
 	w := u.StartWatched(nil, append([]string{"proxy"}, args...)...)
-	m := w.WaitFor(proxyListening, 30*time.Second)
+	m := w.WaitFor(proxyListening, 20*time.Second)
 	px := &Proxy{Watched: w, URL: m[1]}
 	t.Cleanup(func() { px.Stop(t) })
 	return px
@@ -429,4 +430,99 @@ func peakRSS(t *testing.T, pid int) int {
 	}
 	t.Fatal("no VmHWM")
 	return 0
+}
+
+// docRan records that a marked doc block ran, for TestDocsEveryMarkedExampleRuns.
+func docRan(file, name string) string {
+	docsRun.Lock()
+	docsRun.names[file+"#"+name] = true
+	docsRun.Unlock()
+	return name
+}
+
+// The examples of docs/integrations/api.md, run as written against the
+// test API.
+func TestDocsAPI(t *testing.T) {
+	needTool(t, "jq")
+	u, _, api := apiUser(t)
+	u.Setenv("FOURINSIGHT_SESSION=") // the examples name -s ws0 themselves
+	u.OnPath()
+	run := func(name string) string {
+		return okRun(t, name, u.Shell(docBlock(t, "api.md", docRan("api.md", name))))
+	}
+	if out := run("api-get"); !strings.Contains(out, `"id":"c001"`) {
+		t.Fatalf("api-get printed %q", out)
+	}
+	os.WriteFile(u.Home+"/campaign.json", []byte(`{"name":"From the docs"}`), 0o600)
+	if out := run("api-post"); out != `{"name":"From the docs"}` {
+		t.Fatalf("api-post printed %q", out)
+	}
+	if out := run("api-paginate"); strings.Count(out, "\n") != 50 || !strings.HasPrefix(out, "c001\n") {
+		t.Fatalf("api-paginate printed %q", out)
+	}
+	run("api-jsonl")
+	data, _ := os.ReadFile(u.Home + "/campaigns.jsonl")
+	if lines := strings.Split(strings.TrimSpace(string(data)), "\n"); len(lines) != 50 || !json.Valid([]byte(lines[0])) {
+		t.Fatalf("campaigns.jsonl has %d lines", len(lines))
+	}
+	if api.Count("refused") != 0 {
+		t.Fatalf("the API refused %d requests", api.Count("refused"))
+	}
+}
+
+// The proxy of docs/integrations/ide-rest-clients.md: started as the docs
+// say (on a free port instead of 8400), used by curl and by the example
+// .http file as the IDE clients read it.
+func TestDocsProxy(t *testing.T) {
+	needTool(t, "curl")
+	u, p, api := apiUser(t)
+	u.OnPath()
+	port := freePort(t)
+	local := func(s string) string { return strings.ReplaceAll(s, "127.0.0.1:8400", "127.0.0.1:"+port) }
+	start := strings.Fields(local(docBlock(t, "ide-rest-clients.md", docRan("ide-rest-clients.md", "proxy-start"))))
+	if start[0] != "fourinsight-token" {
+		t.Fatalf("proxy-start runs %q", start[0])
+	}
+	var args []string // StartProxy names the command itself
+	for _, a := range start[1:] {
+		if a != "proxy" {
+			args = append(args, a)
+		}
+	}
+	StartProxy(t, u, args...)
+	out := okRun(t, "proxy-curl", u.Shell(local(docBlock(t, "ide-rest-clients.md", docRan("ide-rest-clients.md", "proxy-curl")))))
+	if !strings.Contains(out, `"@odata.nextLink"`) {
+		t.Fatalf("proxy-curl printed %q", out)
+	}
+	httpFile, err := os.ReadFile(exampleFile(t, "proxy/api.http"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(docBlockAny(t, "ide-rest-clients.md", "```http\n@api = http://127.0.0.1:8400/v1.1"), "@api") {
+		t.Fatal("ide-rest-clients.md does not show the proxy's .http file")
+	}
+	sendAll(t, parseHTTPFile(t, local(string(httpFile)), nil, nil))
+	if api.Count("refused") != 0 || api.Count("accepted") != 3 || p.Count("client_credentials") != 1 {
+		t.Fatalf("refused %d, accepted %d, grants %d; want 0, 3, 1", api.Count("refused"), api.Count("accepted"), p.Count("client_credentials"))
+	}
+}
+
+// docBlockAny returns the text of docs/integrations/FILE if it contains s.
+func docBlockAny(t *testing.T, file, s string) string {
+	t.Helper()
+	data, _ := os.ReadFile("../docs/integrations/" + file)
+	if !strings.Contains(string(data), s) {
+		return ""
+	}
+	return s
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
