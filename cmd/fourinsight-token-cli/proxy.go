@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -26,10 +27,15 @@ func (a *app) proxy(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	// Bodies pass through as the API sent them (no transparent gzip), in
+	// large reads.
+	transport := client.HTTP.Transport.(*http.Transport).Clone()
+	transport.DisableCompression = true
+	transport.ReadBufferSize, transport.WriteBufferSize = 64<<10, 64<<10
 	p := &proxy.Proxy{
 		Upstream:       target.Base,
 		Tokens:         client.Tokens,
-		Transport:      client.HTTP.Transport,
+		Transport:      transport,
 		AllowOrigins:   c.AllowOrigin,
 		RefuseInternal: target.RefuseInternal,
 		Log:            a.stderr,

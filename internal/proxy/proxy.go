@@ -198,7 +198,8 @@ func (p *Proxy) reverseProxy(origin string) *httputil.ReverseProxy {
 			pr.SetURL(p.Upstream)
 			pr.Out.Header.Del("Authorization") // only the session's token goes upstream
 		},
-		Transport: &bearer{next: next, tokens: p.Tokens, logf: p.logf},
+		Transport:  &bearer{next: next, tokens: p.Tokens, logf: p.logf},
+		BufferPool: copyBuffers,
 		ModifyResponse: func(resp *http.Response) error {
 			for k := range resp.Header { // CORS is the proxy's decision, not the API's
 				if strings.HasPrefix(k, "Access-Control-") {
@@ -217,6 +218,15 @@ func (p *Proxy) reverseProxy(origin string) *httputil.ReverseProxy {
 		},
 	}
 }
+
+// copyBuffers are the relay's copy buffers: large ones, since a large body
+// costs two system calls per buffer (read from the API, write to the client).
+var copyBuffers = &bufferPool{pool: sync.Pool{New: func() any { return make([]byte, 256<<10) }}}
+
+type bufferPool struct{ pool sync.Pool }
+
+func (b *bufferPool) Get() []byte  { return b.pool.Get().([]byte) }
+func (b *bufferPool) Put(v []byte) { b.pool.Put(v) }
 
 // replayable keeps a small request body in memory, so that the request
 // can be sent again with a renewed token after a 401.
