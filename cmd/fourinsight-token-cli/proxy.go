@@ -27,6 +27,12 @@ func (a *app) proxy(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	// A token now, so that a sign-in (if one is needed) happens here in the
+	// terminal rather than on the first request from some tool.
+	if _, err := client.Tokens.Token(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	// Bodies pass through as the API sent them (no transparent gzip), in
 	// large reads.
 	transport := client.HTTP.Transport.(*http.Transport).Clone()
