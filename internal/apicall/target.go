@@ -62,7 +62,7 @@ func (t Target) Resolve(raw string) (*url.URL, error) {
 		u = &c
 	} else {
 		u = ref
-		u.Fragment = ""
+		u.Fragment, u.User = "", nil // the session's token is the only credential sent
 		if err := t.CheckHost(u); err != nil {
 			return nil, err
 		}
