@@ -22,11 +22,13 @@ package testapi
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -47,15 +49,17 @@ type Options struct {
 	// Audiences are the accepted "aud" values; default: every client of
 	// internal/testop (its tokens name the client they were issued to).
 	Audiences []string
+	// TLS serves https with a self-signed certificate (see CertPEM), as
+	// the real API does.
+	TLS bool
 }
 
 // API is a running test API. Its methods are safe for concurrent use.
 type API struct {
 	url      string
-	srv      *http.Server
+	srv      *httptest.Server
 	verifier *oidc.IDTokenVerifier
 	auds     []string
-	done     chan struct{}
 
 	mu       sync.Mutex
 	counts   map[string]int
@@ -84,30 +88,36 @@ func Start(ctx context.Context, opts Options) (*API, error) {
 		return nil, fmt.Errorf("testapi: %w", err)
 	}
 	a := &API{
-		url: "http://" + ln.Addr().String(),
 		// Access tokens name the client as audience, not the API: the
 		// audience is checked below against the accepted list instead.
 		verifier: p.Verifier(&oidc.Config{SkipClientIDCheck: true}),
 		auds:     opts.Audiences,
 		counts:   map[string]int{},
-		done:     make(chan struct{}),
 	}
-	a.srv = &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		defer close(a.done)
-		a.srv.Serve(ln)
-	}()
+	a.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}}
+	if opts.TLS {
+		a.srv.StartTLS()
+	} else {
+		a.srv.Start()
+	}
+	a.url = a.srv.URL
 	return a, nil
 }
 
-// URL is http://127.0.0.1:PORT (no trailing slash); the API base is URL()+"/".
+// CertPEM is the certificate of a TLS API, for --ca-file; nil without TLS.
+func (a *API) CertPEM() []byte {
+	if a.srv.TLS == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: a.srv.Certificate().Raw})
+}
+
+// URL is http://127.0.0.1:PORT (https with TLS; no trailing slash); the
+// API base is URL()+"/".
 func (a *API) URL() string { return a.url }
 
 // Close stops the server at once.
-func (a *API) Close() {
-	a.srv.Close()
-	<-a.done
-}
+func (a *API) Close() { a.srv.Close() }
 
 // Count reports what the API saw: "requests" (all), "accepted" (valid
 // token), "refused" (401 for a missing or invalid token), "injected"

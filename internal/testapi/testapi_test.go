@@ -2,6 +2,8 @@ package testapi
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -98,5 +100,31 @@ func TestFailNext(t *testing.T) {
 	}
 	if a.Count("injected") != 2 {
 		t.Fatalf("injected %d", a.Count("injected"))
+	}
+}
+
+func TestTLS(t *testing.T) {
+	p, err := testop.Start(testop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	a, err := Start(context.Background(), Options{Issuer: p.Issuer(), TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	pool := x509.NewCertPool()
+	if !strings.HasPrefix(a.URL(), "https://") || !pool.AppendCertsFromPEM(a.CertPEM()) {
+		t.Fatalf("URL %s, certificate %q", a.URL(), a.CertPEM())
+	}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := c.Get(a.URL() + "/v1.1/Campaigns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("status %d, want 401 without a token", resp.StatusCode)
 	}
 }

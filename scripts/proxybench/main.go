@@ -14,6 +14,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"io"
@@ -43,25 +45,26 @@ func main() {
 	n := flag.Int("n", 2000, "small requests per path")
 	size := flag.Int64("size", 512<<20, "bytes of the large download")
 	rounds := flag.Int("rounds", 3, "large downloads per path (the best one counts)")
+	useTLS := flag.Bool("tls", false, "serve the API over https, as the real one (the proxy trusts its certificate with --ca-file)")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: proxybench [-n SMALL] [-size BYTES] [-rounds N] /path/to/fourinsight-token")
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *n, *size, *rounds); err != nil {
+	if err := run(flag.Arg(0), *n, *size, *rounds, *useTLS); err != nil {
 		fmt.Fprintln(os.Stderr, "proxybench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, n int, size int64, rounds int) error {
+func run(bin string, n int, size int64, rounds int, useTLS bool) error {
 	ctx := context.Background()
 	p, err := testop.Start(testop.Options{AccessTokenLifetime: time.Hour})
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	api, err := testapi.Start(ctx, testapi.Options{Issuer: p.Issuer()})
+	api, err := testapi.Start(ctx, testapi.Options{Issuer: p.Issuer(), TLS: useTLS})
 	if err != nil {
 		return err
 	}
@@ -78,7 +81,13 @@ func run(bin string, n int, size int64, rounds int) error {
 	}
 	defer stop()
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}}
+	transport := &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}
+	if useTLS {
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(api.CertPEM())
+		transport.TLSClientConfig = &tls.Config{RootCAs: pool}
+	}
+	client := &http.Client{Transport: transport}
 	direct := func(path string) (*http.Request, error) {
 		req, err := http.NewRequest("GET", api.URL()+path, nil)
 		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
@@ -138,6 +147,11 @@ func run(bin string, n int, size int64, rounds int) error {
 	}
 	ratio := bestProxy / bestDirect
 
+	scheme := "http"
+	if useTLS {
+		scheme = "https"
+	}
+	fmt.Printf("API over %s; the client talks plain http to the proxy on loopback\n", scheme)
 	fmt.Printf("small requests (%d per path, kept-alive connections):\n", n)
 	fmt.Printf("  direct  p50 %8s  p99 %8s\n", pct(dl, 0.5).Round(time.Microsecond), pct(dl, 0.99).Round(time.Microsecond))
 	fmt.Printf("  proxy   p50 %8s  p99 %8s\n", pct(pl, 0.5).Round(time.Microsecond), pct(pl, 0.99).Round(time.Microsecond))
@@ -198,6 +212,13 @@ func startProxy(bin string, p *testop.Provider, api *testapi.API) (string, int, 
 		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
 		"FOURINSIGHT_ISSUER=" + p.Issuer(), "FOURINSIGHT_CLIENT_ID=" + testop.ServiceClientID,
 		"FOURINSIGHT_CLIENT_SECRET=" + testop.ServiceClientSecret, "FOURINSIGHT_API_BASE=" + api.URL() + "/",
+	}
+	if pem := api.CertPEM(); pem != nil { // an https API: the proxy trusts its certificate
+		ca := filepath.Join(home, "api-ca.pem")
+		if err := os.WriteFile(ca, pem, 0o600); err != nil {
+			return "", 0, nil, err
+		}
+		cmd.Env = append(cmd.Env, "FOURINSIGHT_CA_FILE="+ca)
 	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
