@@ -313,7 +313,7 @@ func cutLast(s, sep string) (string, string, bool) {
 func TestProxyCurl(t *testing.T) {
 	needTool(t, "curl")
 	u, p, api := apiUser(t)
-	px := StartProxy(t, u, "-s", "svc")
+	px := StartProxy(t, u, "-s", "svc", "--print-url")
 	for i := range 20 {
 		status, body := curl(t, u, fmt.Sprintf("%sv1.1/Campaigns/c%03d?$select=name", px.URL, i+1))
 		if status != 200 || !strings.Contains(body, fmt.Sprintf(`"id":"c%03d"`, i+1)) {
@@ -329,6 +329,9 @@ func TestProxyCurl(t *testing.T) {
 		t.Fatalf("grants %d, distinct tokens %d; want 1 and the cached one", p.Count("client_credentials"), len(api.Tokens()))
 	}
 	r := px.Stop(t)
+	if r.Stdout != px.URL+"\n" {
+		t.Fatalf("--print-url printed %q, want %s", r.Stdout, px.URL)
+	}
 	if n := strings.Count(r.Stderr, "GET /v1.1/Campaigns/c"); n != 20 || !strings.Contains(r.Stderr, "GET /v1.1/Campaigns/c001?$select=… 200 ") {
 		t.Fatalf("%d request lines:\n%s", n, r.Stderr)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 type fakeTokens struct {
@@ -207,5 +208,39 @@ func TestPeerUID(t *testing.T) {
 		if err != nil || uid != os.Getuid() {
 			t.Fatalf("%s: peerUID = %d, %v; want %d", network, uid, err, os.Getuid())
 		}
+	}
+}
+
+// Shutting down lets a request in flight finish.
+func TestShutdownFinishesRequestsInFlight(t *testing.T) {
+	release := make(chan struct{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		fmt.Fprint(w, "finished")
+	}))
+	defer upstream.Close()
+	up, _ := url.Parse(upstream.URL)
+	p := &Proxy{Upstream: up, Tokens: &fakeTokens{}}
+	ln, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error)
+	go func() { served <- p.Serve(ctx, ln) }()
+	got := make(chan string)
+	go func() {
+		_, body, _ := do(t, "GET", URL(ln)+"slow", "")
+		got <- body
+	}()
+	time.Sleep(100 * time.Millisecond) // the request is in flight
+	cancel()
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	if body := <-got; body != "finished" {
+		t.Fatalf("the request in flight got %q", body)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve: %v", err)
 	}
 }
