@@ -109,7 +109,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*http.Response, error) {
 		resp, err := c.send(ctx, r, token)
 		if err != nil {
 			if attempt < retries && idempotent(r.Method) && ctx.Err() == nil {
-				c.logf("api: %s %s: %v; retrying", r.Method, r.URL, err)
+				c.logf("api: %v; retrying", err) // err names the redacted URL
 				if err := sleep(ctx, backoff<<attempt); err != nil {
 					return nil, err
 				}
@@ -124,7 +124,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*http.Response, error) {
 			if token, err = c.Tokens.Renew(ctx, token); err != nil {
 				return nil, err
 			}
-			attempt--
+			attempt-- // a renewal is not one of the retries
 			continue
 		}
 		if attempt >= retries || !Retryable(r.Method, resp.StatusCode) {
