@@ -52,8 +52,10 @@ type Proxy struct {
 	// once its context is done (default 10s).
 	ShutdownTimeout time.Duration
 
-	hosts []string // Host values that name this proxy
-	uid   int
+	hosts  []string // Host values that name this proxy
+	uid    int
+	rpOnce sync.Once
+	rp     *httputil.ReverseProxy
 }
 
 // maxReplay is the largest request body kept in memory so that the request
@@ -158,7 +160,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(rec, "fourinsight-token proxy: cannot read the request body", http.StatusBadRequest)
 		return
 	}
-	p.reverseProxy(origin).ServeHTTP(rec, r)
+	p.rpOnce.Do(func() { p.rp = p.reverseProxy() })
+	p.rp.ServeHTTP(rec, r)
 	p.logf("%s %s %d %s", r.Method, logPath(r.URL), rec.status, since(start))
 }
 
@@ -188,7 +191,7 @@ func (p *Proxy) refusal(r *http.Request) string {
 	return ""
 }
 
-func (p *Proxy) reverseProxy(origin string) *httputil.ReverseProxy {
+func (p *Proxy) reverseProxy() *httputil.ReverseProxy {
 	next := p.Transport
 	if next == nil {
 		next = http.DefaultTransport
@@ -206,7 +209,7 @@ func (p *Proxy) reverseProxy(origin string) *httputil.ReverseProxy {
 					resp.Header.Del(k)
 				}
 			}
-			if origin != "" {
+			if origin := resp.Request.Header.Get("Origin"); origin != "" { // an allowed one
 				resp.Header.Set("Access-Control-Allow-Origin", origin)
 				resp.Header.Add("Vary", "Origin")
 			}
