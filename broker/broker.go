@@ -3,16 +3,24 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"io"
+	"io/fs"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/store"
 	"golang.org/x/oauth2"
 )
@@ -25,8 +33,7 @@ type Store interface {
 	Keys() ([]string, error)
 }
 
-// Locker serialises the work on one session across processes. A Locker
-// that is also a SignInMemory (store.File is) remembers failed sign-ins.
+// Locker serialises the work on one session across processes.
 type Locker interface {
 	Lock(ctx context.Context, key string, waiting func()) (unlock func(), err error)
 }
@@ -40,20 +47,31 @@ var (
 
 // Broker hands out tokens for sessions of one profile.
 type Broker struct {
-	Settings Settings
+	Settings profile.Settings
 	Store    Store  // nil: --no-store, sign in on every call
 	Locks    Locker // may be nil only with a nil Store
+	Memory   Memory // failed sign-ins and outages per session; nil keeps none
 	Interact Interaction
 
-	MinValid     time.Duration // a served token stays valid at least this long
-	LockTimeout  time.Duration
-	LoginTimeout time.Duration
+	MinValid time.Duration // a served token stays valid at least this long
+	// DefaultLifetime: how long a token lives when the provider does not
+	// say (0: the package's DefaultLifetime).
+	DefaultLifetime time.Duration
+	LockTimeout     time.Duration
+	LoginTimeout    time.Duration
 	// RetrySignInAfter: how long a failed interactive sign-in keeps callers
-	// without a terminal from starting another (0: DefaultRetrySignInAfter).
+	// without a terminal from starting another (0: not at all).
 	RetrySignInAfter time.Duration
 	HTTP             flows.HTTPOptions
 	Stderr           io.Writer // notices and warnings; never secrets
 	Logf             flows.Logf
+	// Replace: -f was given, so a sign-in replaces a session made with
+	// other settings instead of refusing it.
+	Replace bool
+
+	chosen  *profile.Settings // Settings as resolved for this call; Settings is what is in use
+	adopted bool              // Settings are a session's recorded ones
+	warned  map[string]bool   // sessions whose corrupt entry was reported
 
 	httpOnce   sync.Once
 	httpClient *http.Client
@@ -85,7 +103,7 @@ func (b *Broker) Cached(key string) (*store.Entry, error) {
 	if err != nil || e == nil {
 		return nil, err
 	}
-	if err := b.checkOwner(key, e); err != nil {
+	if err := b.use(key, e); err != nil {
 		return nil, err
 	}
 	if left := time.Until(e.ExpiresAt); e.ValidFor(b.MinValid, time.Now()) {
@@ -102,9 +120,13 @@ func (b *Broker) Cached(key string) (*store.Entry, error) {
 // since another process may have done the work meanwhile) by refresh, and by
 // a sign-in when there is no refresh token or the provider refused it.
 // force skips the cache and the refresh: the Python client's auth_force.
+//
+// Callers queued on the lock share an outage: when the process that held it
+// could not reach the provider, they fail at once with its answer instead of
+// each running the whole retry cycle again.
 func (b *Broker) Token(ctx context.Context, key string, force bool) (*store.Entry, error) {
 	if b.Store == nil {
-		return b.signIn(ctx, key, nil)
+		return b.signIn(ctx, key, nil, "")
 	}
 	if !force {
 		if e, err := b.Cached(key); e != nil || err != nil {
@@ -112,6 +134,7 @@ func (b *Broker) Token(ctx context.Context, key string, force bool) (*store.Entr
 		}
 	}
 
+	queued := time.Now()
 	unlock, err := b.lock(ctx, key)
 	if err != nil {
 		return nil, err
@@ -122,30 +145,68 @@ func (b *Broker) Token(ctx context.Context, key string, force bool) (*store.Entr
 	if err != nil {
 		return nil, err
 	}
-	if e != nil {
-		if err := b.checkOwner(key, e); err != nil {
+	if err := b.use(key, e); err != nil {
+		if !b.Replace || !errors.Is(err, profile.ErrMismatch) {
 			return nil, err
 		}
+		b.logf("cache: replacing session %s, made with other settings (-f)", name(key))
+		e = nil
+		b.use(key, nil) //nolint:errcheck // no entry, no error
 	}
 	if !force && e.ValidFor(b.MinValid, time.Now()) {
 		b.logf("cache: session %s was renewed by another process while we waited", name(key))
 		return e, nil
 	}
+	if err := b.sharedOutage(key, queued); err != nil {
+		return nil, err
+	}
+	refused := ""
 	if !force && e != nil && e.RefreshToken != "" {
 		fresh, err := b.refresh(ctx, key, e)
 		if err == nil {
 			return fresh, nil
 		}
 		if !flows.IsInvalidGrant(err) {
+			b.rememberOutage(key, err)
 			return nil, err
 		}
-		b.warn("the provider no longer accepts the refresh token of session %s; signing in again", name(key))
-		e.RefreshToken = ""
-		if err := b.Store.Save(key, e); err != nil {
-			return nil, err
-		}
+		refused = fmt.Sprintf("the provider no longer accepts the refresh token of session %s", name(key))
+		e.ForgetRefreshToken()
+		b.saveOrWarn(key, e)
 	}
-	return b.signIn(ctx, key, e)
+	return b.signIn(ctx, key, e, refused)
+}
+
+// OutageWindow is how long callers share an outage that another process
+// found: within it they fail at once with its answer instead of each running
+// the whole retry cycle against a provider that is down.
+const OutageWindow = 10 * time.Second
+
+// sharedOutage fails a caller when the provider was found unreachable while
+// it queued on the lock (since queued), or within OutageWindow before.
+func (b *Broker) sharedOutage(key string, queued time.Time) error {
+	m := b.memory()
+	if m == nil {
+		return nil
+	}
+	o := m.LastOutage(key)
+	if o == nil || (o.At.Before(queued) && time.Since(o.At) > OutageWindow) || o.At.After(time.Now().Add(time.Minute)) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s (another fourinsight-token tried %s ago; try again in %s)",
+		flows.ErrUnavailable, strings.TrimPrefix(o.Message, flows.ErrUnavailable.Error()+": "), roughly(time.Since(o.At)), roughly(OutageWindow-time.Since(o.At)))
+}
+
+// rememberOutage records an unreachable provider for the callers queued on
+// the session's lock.
+func (b *Broker) rememberOutage(key string, err error) {
+	m := b.memory()
+	if m == nil || !errors.Is(err, flows.ErrUnavailable) {
+		return
+	}
+	if err := m.RememberOutage(key, store.Outage{At: time.Now().UTC(), Message: err.Error()}); err != nil {
+		b.logf("outage: %v", err)
+	}
 }
 
 // lock takes the session's lock within LockTimeout, saying on stderr what it
@@ -164,7 +225,19 @@ func (b *Broker) lock(ctx context.Context, key string) (func(), error) {
 	if timer != nil {
 		timer.Stop()
 	}
+	if err != nil && cannotWrite(err) {
+		// A read-only or foreign cache directory cannot hold a lock file:
+		// go on without one rather than fail the caller, whose token
+		// cannot be saved either (save says so once).
+		b.logf("lock: cannot lock session %s (%v); going on without the lock", name(key), err)
+		return func() {}, nil
+	}
 	return unlock, err
+}
+
+// cannotWrite reports an error of a file system that refuses writes.
+func cannotWrite(err error) bool {
+	return errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission)
 }
 
 // load reads the session's entry; a corrupt entry is reported and treated as
@@ -178,19 +251,54 @@ func (b *Broker) load(key string) (*store.Entry, error) {
 		b.logf("cache: session %s has no entry", name(key))
 		return nil, nil
 	case errors.Is(err, store.ErrCorrupt):
-		b.warn("ignoring the cached session %s: %v; it will be replaced at the next sign-in", name(key), err)
+		if !b.warned[key] { // once per call, though read again under the lock
+			b.warn("ignoring the cached session %s: %v; it will be replaced at the next sign-in", name(key), err)
+			if b.warned == nil {
+				b.warned = map[string]bool{}
+			}
+			b.warned[key] = true
+		}
 		return nil, nil
 	}
 	return nil, err
 }
 
-// checkOwner refuses an entry this tool made for another provider or client.
-func (b *Broker) checkOwner(key string, e *store.Entry) error {
-	return b.Settings.CheckOwner(key, e)
+// use sets the settings to use the session's entry with (nil: no entry):
+// the call's own, or the ones the session recorded when the call chose no
+// provider; an entry made for another provider or client than the one
+// chosen is refused (see Settings.ForEntry).
+func (b *Broker) use(key string, e *store.Entry) error {
+	if b.chosen == nil {
+		c := b.Settings
+		b.chosen = &c
+	}
+	s, adopted := *b.chosen, false
+	if e != nil {
+		var err error
+		if s, adopted, err = b.chosen.ForEntry(key, e); err != nil {
+			return err
+		}
+	}
+	if adopted && !b.adopted {
+		id := s.Identity()
+		b.logf("cache: session %s was made at %s as client %s and no provider was chosen; using its recorded settings", name(key), id.Provider, id.ClientID)
+	}
+	if adopted || b.adopted {
+		b.endpoints = nil // discovered for other settings
+	}
+	b.Settings, b.adopted = s, adopted
+	return nil
 }
 
 // refresh trades the entry's refresh token at the endpoint that issued it.
+// That endpoint comes from the cache entry, so it must pass the same rules
+// as a pasted one before the refresh token and client secret go there. Once
+// sent, a signal does not abandon the request: the answer may carry a
+// rotated refresh token, and is saved before the process exits.
 func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*store.Entry, error) {
+	if err := b.Settings.CheckSecret(key); err != nil {
+		return nil, err
+	}
 	ctx, err := b.withHTTP(ctx)
 	if err != nil {
 		return nil, err
@@ -200,16 +308,16 @@ func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*stor
 		return nil, err
 	}
 	if e.TokenURL != "" {
-		if err := flows.CheckURL(e.TokenURL); err != nil {
-			return nil, fmt.Errorf("the cached token_url of session %s: %w", name(key), err)
+		if err := b.checkTokenURL(ctx, key, e.TokenURL); err != nil {
+			return nil, err
 		}
 		cfg.Endpoint.TokenURL = e.TokenURL
 	}
 	if cfg.Endpoint.TokenURL == "" {
-		return nil, fmt.Errorf("%w: session %s has a refresh token but no token_url to use it at; run: fourinsight-token login %s", ErrSignInRequired, name(key), sessionFlag(key))
+		return nil, fmt.Errorf("%w: session %s has a refresh token but no token_url to use it at; run: fourinsight-token login%s", ErrSignInRequired, name(key), store.SessionArgs(key))
 	}
 	b.logf("refresh: session %s at %s", name(key), cfg.Endpoint.TokenURL)
-	tok, err := flows.Refresh(ctx, cfg, e.RefreshToken)
+	tok, err := flows.Refresh(flows.Committed(ctx), cfg, e.RefreshToken)
 	if err != nil {
 		return nil, err
 	}
@@ -220,28 +328,101 @@ func (b *Broker) refresh(ctx context.Context, key string, e *store.Entry) (*stor
 	return b.save(key, e, tok, flow, cfg.Endpoint.TokenURL)
 }
 
+// checkTokenURL trusts a cached token_url as a pasted endpoint would be
+// trusted: https (http only on loopback), no user info, and a host the
+// profile trusts, or the token endpoint that the profile's issuer names.
+func (b *Broker) checkTokenURL(ctx context.Context, key, raw string) error {
+	refuse := func(why string) error {
+		return fmt.Errorf("%w: the cache entry of session %s names the token endpoint %s, which %s; its refresh token and the client secret are not sent there. Sign in again (fourinsight-token login%s), or if that host is your provider, add it to the profile's trust_hosts",
+			flows.ErrUnsafeEndpoint, name(key), urls.Show(raw), why, store.SessionArgs(key))
+	}
+	if err := urls.Check(raw); err != nil {
+		return refuse("breaks the endpoint rules (" + err.Error() + ")")
+	}
+	u, _ := url.Parse(raw)
+	if flows.HostTrusted(u.Hostname(), b.Settings.TrustedHosts()) {
+		return nil
+	}
+	if b.Settings.Profile.Issuer != "" {
+		if ep, err := b.resolveEndpoints(ctx); err == nil && ep.Token == raw {
+			return nil
+		}
+	}
+	return refuse("is on a host this profile does not trust")
+}
+
 // save merges a token response into the session's entry, keeping the fields
-// it does not manage, and writes it (unless --no-store).
+// it does not manage, and writes it (unless --no-store). A token whose
+// answer named no lifetime (no expires_in, not a JWT) is taken to live for
+// DefaultLifetime.
+//
+// A write that fails (a full disk, a read-only directory) does not cost the
+// caller the token it asked for: it is returned all the same, with one line
+// on stderr saying the cache could not be updated.
 func (b *Broker) save(key string, prev *store.Entry, tok *oauth2.Token, flow, tokenURL string) (*store.Entry, error) {
+	if tok.Expiry.IsZero() {
+		tok.Expiry = time.Now().Add(b.defaultLifetime())
+		b.logf("token: the provider named no lifetime; taking it as %s (--default-lifetime)", b.defaultLifetime())
+	}
 	e := merge(prev, tok)
 	e.TokenURL = tokenURL
-	id := b.Settings.Identity()
-	e.Meta = &store.Meta{
-		Provider: id.Provider,
-		ClientID: id.ClientID,
-		Flow:     flow,
-		Subject:  subjectOf(e),
-		Profile:  b.Settings.Profile.Name,
-		Updated:  time.Now().UTC().Truncate(time.Second),
-	}
+	e.Meta = b.record(flow, tokenURL)
+	e.Meta.Subject = subjectOf(e)
+	e.Bind()
 	if b.Store == nil {
 		return e, nil
 	}
-	if err := b.Store.Save(key, e); err != nil {
-		return nil, err
+	b.warnShortLifetime(key, e.ExpiresAt) // with --no-store nothing is cached anyway
+	if b.saveOrWarn(key, e) {
+		b.logf("cache: saved session %s, valid until %s", name(key), e.ExpiresAt.Format(time.RFC3339))
 	}
-	b.logf("cache: saved session %s, valid until %s", name(key), e.ExpiresAt.Format(time.RFC3339))
 	return e, nil
+}
+
+// record is what an entry keeps about the settings that made it: enough
+// to use it again without them, never a secret.
+func (b *Broker) record(flow, tokenURL string) *store.Meta {
+	s := b.Settings
+	p := s.Profile
+	id := s.Identity()
+	m := &store.Meta{
+		Provider: id.Provider, ClientID: id.ClientID, Flow: flow, Profile: p.Name,
+		Updated: time.Now().UTC().Truncate(time.Second),
+		Issuer:  p.Issuer, AuthURL: p.AuthURL, TokenURL: cmp.Or(p.TokenURL, tokenURL), DeviceAuthURL: p.DeviceAuthURL,
+		RevocationURL: p.RevocationURL, SignInURL: p.SignInURL, APIBase: p.APIBase,
+		Scopes: b.scopes(!s.ClientFlow()), TrustHosts: slices.Clone(p.TrustHosts),
+		Confidential: s.ClientSecret != "",
+	}
+	if s.ClientFlow() {
+		// The service token URL is where a service account signs in again.
+		m.TokenURL = cmp.Or(p.ServiceTokenURL, p.TokenURL, tokenURL)
+	}
+	return m
+}
+
+// saveOrWarn writes the entry, or says on stderr why it could not.
+func (b *Broker) saveOrWarn(key string, e *store.Entry) bool {
+	err := b.Store.Save(key, e)
+	if err == nil {
+		return true
+	}
+	lost := ""
+	if e.RefreshToken != "" {
+		lost = "; if the provider rotated the refresh token, the next call needs a sign-in"
+	}
+	b.warn("could not update the cached session %s (%s); this run got its token, but it was not saved%s. Fix the cache directory (free space, permissions) or use --cache-dir", name(key), printable.Line(err.Error()), lost)
+	return false
+}
+
+// DefaultLifetime is how long a token is taken to live when the provider
+// says neither expires_in nor a JWT exp claim.
+const DefaultLifetime = 10 * time.Minute
+
+func (b *Broker) defaultLifetime() time.Duration {
+	if b.DefaultLifetime > 0 {
+		return b.DefaultLifetime
+	}
+	return DefaultLifetime
 }
 
 // withHTTP puts the provider HTTP client in ctx for x/oauth2, building it on
@@ -254,7 +435,7 @@ func (b *Broker) withHTTP(ctx context.Context) (context.Context, error) {
 		}
 		b.httpClient, b.httpErr = flows.NewHTTPClient(o)
 		if b.httpErr != nil {
-			b.httpErr = fmt.Errorf("%w: %v", ErrConfig, b.httpErr)
+			b.httpErr = fmt.Errorf("%w: %v", profile.ErrConfig, b.httpErr)
 		}
 	})
 	if b.httpErr != nil {
@@ -264,7 +445,4 @@ func (b *Broker) withHTTP(ctx context.Context) (context.Context, error) {
 }
 
 // name renders a session key for messages.
-func name(key string) string { return profile.SessionName(key) }
-
-// sessionFlag is the flag that selects the session in a suggested command.
-func sessionFlag(key string) string { return profile.SessionFlag(key) }
+func name(key string) string { return store.SessionName(key) }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/broker"
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
@@ -33,8 +34,8 @@ func BenchmarkCached(b *testing.B) {
 			}
 			f := store.File{Dir: dir}
 			br := &broker.Broker{
-				Settings: broker.Settings{
-					Profile:        broker.Profile{Name: "bench", TokenURL: "https://login.example.com/token", ClientID: "bench-client"},
+				Settings: profile.Settings{
+					Profile:        profile.Profile{Name: "bench", TokenURL: "https://login.example.com/token", ClientID: "bench-client"},
 					ClientSecret:   "bench-secret",
 					SecretSupplied: true,
 				},

@@ -1,10 +1,11 @@
 package broker
 
 import (
-	"encoding/base64"
+	"cmp"
 	"encoding/json"
 	"strings"
 
+	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/store"
 	"golang.org/x/oauth2"
 )
@@ -45,21 +46,13 @@ func merge(prev *store.Entry, tok *oauth2.Token) *store.Entry {
 // display in status. It does not verify: it is never used to decide anything.
 func subjectOf(e *store.Entry) string {
 	for _, jwt := range []string{e.IDToken, e.AccessToken} {
-		parts := strings.Split(jwt, ".")
-		if len(parts) != 3 {
-			continue
-		}
-		payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-		if err != nil {
-			continue
-		}
 		var claims struct {
 			Sub   string `json:"sub"`
 			Email string `json:"email"`
 			UPN   string `json:"preferred_username"`
 		}
-		if json.Unmarshal(payload, &claims) == nil {
-			if s := first(claims.UPN, claims.Email, claims.Sub); s != "" {
+		if flows.JWTClaims(jwt, &claims) {
+			if s := cmp.Or(claims.UPN, claims.Email, claims.Sub); s != "" {
 				return s
 			}
 		}

@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/store"
 	"golang.org/x/oauth2"
 )
-
-// DefaultRetrySignInAfter is how long an abandoned, denied or timed-out
-// interactive sign-in keeps callers without a terminal from starting another.
-const DefaultRetrySignInAfter = 10 * time.Minute
 
 // interactive runs the browser or device flow against the resolved endpoints.
 func (b *Broker) interactive(ctx context.Context, flow string, cfg *oauth2.Config) (*oauth2.Token, string, error) {
@@ -23,19 +20,19 @@ func (b *Broker) interactive(ctx context.Context, flow string, cfg *oauth2.Confi
 	}
 	cfg.Endpoint.AuthURL, cfg.Endpoint.TokenURL, cfg.Endpoint.DeviceAuthURL = ep.Auth, ep.Token, ep.Device
 	if ep.Token == "" {
-		return nil, "", fmt.Errorf("%w: no token endpoint; set --issuer or --token-url", ErrConfig)
+		return nil, "", fmt.Errorf("%w: no token endpoint; set --issuer or --token-url", profile.ErrConfig)
 	}
 	in := b.Interact
 	switch flow {
-	case FlowDevice:
+	case profile.FlowDevice:
 		if ep.Device == "" {
-			return nil, "", fmt.Errorf("%w: the device flow is not possible: %s names no device authorization endpoint (its provider may not offer the device grant); use --flow browser, or set --device-auth-url", ErrConfig, b.providerName())
+			return nil, "", fmt.Errorf("%w: the device flow is not possible: %s names no device authorization endpoint (its provider may not offer the device grant); use --flow browser, or set --device-auth-url", profile.ErrConfig, b.providerName())
 		}
 		tok, err := flows.Device(ctx, cfg, flows.DeviceOptions{Out: in.Out, Logf: b.Logf})
 		return tok, ep.Token, err
 	default:
 		if ep.Auth == "" {
-			return nil, "", fmt.Errorf("%w: the browser flow is not possible: %s names no authorization endpoint; set --auth-url", ErrConfig, b.providerName())
+			return nil, "", fmt.Errorf("%w: the browser flow is not possible: %s names no authorization endpoint; set --auth-url", profile.ErrConfig, b.providerName())
 		}
 		open := in.OpenBrowser
 		if in.NoBrowser {
@@ -51,12 +48,7 @@ func (b *Broker) interactive(ctx context.Context, flow string, cfg *oauth2.Confi
 }
 
 // loginCommand is the command that signs the session in again.
-func loginCommand(key string) string {
-	if key == "" {
-		return "fourinsight-token login"
-	}
-	return "fourinsight-token login " + sessionFlag(key)
-}
+func loginCommand(key string) string { return "fourinsight-token login" + store.SessionArgs(key) }
 
 // providerName names the provider's settings in messages.
 func (b *Broker) providerName() string {
@@ -66,29 +58,24 @@ func (b *Broker) providerName() string {
 	return "the profile"
 }
 
-// SignInMemory remembers, per session, an interactive sign-in that was
-// abandoned, denied or timed out. A Locker that implements it (store.File
-// does) keeps callers without a terminal from opening a browser tab after
-// another while the person is away.
-type SignInMemory interface {
+// Memory remembers, per session, what the next process should know without
+// trying again: an interactive sign-in that was abandoned, denied or timed
+// out (so that callers without a terminal do not open one browser tab after
+// another while the person is away), and a provider that did not answer (so
+// that callers queued on the lock share the outage). store.File is one.
+type Memory interface {
 	RememberSignInFailure(key string, s store.SignInFailure) error
 	LastSignInFailure(key string) (*store.SignInFailure, error)
 	ForgetSignInFailure(key string) error
+	RememberOutage(key string, o store.Outage) error
+	LastOutage(key string) *store.Outage
 }
 
-func (b *Broker) memory() SignInMemory {
-	m, _ := b.Locks.(SignInMemory)
+func (b *Broker) memory() Memory {
 	if b.Store == nil {
 		return nil // --no-store keeps nothing, not even this
 	}
-	return m
-}
-
-func (b *Broker) retrySignInAfter() time.Duration {
-	if b.RetrySignInAfter > 0 {
-		return b.RetrySignInAfter
-	}
-	return DefaultRetrySignInAfter
+	return b.Memory
 }
 
 // recentFailure refuses to start a sign-in from a process without a terminal
@@ -106,7 +93,7 @@ func (b *Broker) recentFailure(key string) error {
 		return nil
 	}
 	ago := time.Since(f.At)
-	left := b.retrySignInAfter() - ago
+	left := b.RetrySignInAfter - ago
 	if left <= 0 || ago < -time.Minute {
 		return nil
 	}
@@ -125,7 +112,7 @@ func roughly(d time.Duration) string { return flows.HumanDuration(d) }
 // time out; other failures (network, configuration) are not remembered.
 func (b *Broker) rememberFailure(key, flow string, err error) {
 	m := b.memory()
-	if m == nil {
+	if m == nil || b.RetrySignInAfter <= 0 {
 		return
 	}
 	reason := failureReason(err)
@@ -136,7 +123,7 @@ func (b *Broker) rememberFailure(key, flow string, err error) {
 		b.logf("sign-in: %v", err)
 		return
 	}
-	b.logf("sign-in: remembered that session %s's sign-in %s; callers without a terminal will not start another for %s", name(key), reason, b.retrySignInAfter())
+	b.logf("sign-in: remembered that session %s's sign-in %s; callers without a terminal will not start another for %s", name(key), reason, b.RetrySignInAfter)
 }
 
 // forgetFailure clears the memory after a sign-in succeeded.

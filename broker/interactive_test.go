@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
@@ -24,24 +25,25 @@ func TestRecentFailure(t *testing.T) {
 		blocked  bool
 		remember bool
 	}{
-		{name: "background caller within the default window", ago: time.Minute, remember: true, blocked: true},
-		{name: "background caller after the default window", ago: 11 * time.Minute, remember: true},
+		{name: "background caller within the window", ago: time.Minute, window: 10 * time.Minute, remember: true, blocked: true},
+		{name: "background caller after the window", ago: 11 * time.Minute, window: 10 * time.Minute, remember: true},
+		{name: "no quiet period (--retry-signin-after 0s)", ago: time.Second, remember: true},
 		{name: "background caller within a short window", ago: 2 * time.Second, window: 5 * time.Second, remember: true, blocked: true},
 		{name: "background caller after a short window", ago: 6 * time.Second, window: 5 * time.Second, remember: true},
-		{name: "terminal always tries", ago: time.Minute, remember: true, in: Interaction{Terminal: true}},
-		{name: "login always tries", ago: time.Minute, remember: true, in: Interaction{Login: true}},
-		{name: "nothing remembered", ago: time.Minute},
-		{name: "--no-store remembers nothing", ago: time.Minute, remember: true, noStore: true},
+		{name: "terminal always tries", ago: time.Minute, window: 10 * time.Minute, remember: true, in: Interaction{Terminal: true}},
+		{name: "login always tries", ago: time.Minute, window: 10 * time.Minute, remember: true, in: Interaction{Login: true}},
+		{name: "nothing remembered", ago: time.Minute, window: 10 * time.Minute},
+		{name: "--no-store remembers nothing", ago: time.Minute, window: 10 * time.Minute, remember: true, noStore: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := store.File{Dir: t.TempDir()}
-			b := &Broker{Store: f, Locks: f, Interact: tt.in, RetrySignInAfter: tt.window}
+			b := &Broker{Store: f, Locks: f, Memory: f, Interact: tt.in, RetrySignInAfter: tt.window}
 			if tt.noStore {
 				b.Store = nil
 			}
 			if tt.remember {
-				f.RememberSignInFailure("ws", store.SignInFailure{At: time.Now().Add(-tt.ago), Flow: FlowBrowser, Reason: "timed out"})
+				f.RememberSignInFailure("ws", store.SignInFailure{At: time.Now().Add(-tt.ago), Flow: profile.FlowBrowser, Reason: "timed out"})
 			}
 			err := b.recentFailure("ws")
 			if got := err != nil; got != tt.blocked {

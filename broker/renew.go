@@ -19,7 +19,7 @@ import (
 func (b *Broker) Renew(ctx context.Context, key, rejected string) (*store.Entry, error) {
 	if b.Store == nil { // --no-store: nothing cached, nothing to re-read
 		if b.Settings.ClientFlow() {
-			return b.signIn(ctx, key, nil)
+			return b.signIn(ctx, key, nil, "")
 		}
 		return nil, fmt.Errorf("%w: the API refused the token and --no-store keeps no refresh token; run the command again to sign in", ErrSignInRequired)
 	}
@@ -32,29 +32,25 @@ func (b *Broker) Renew(ctx context.Context, key, rejected string) (*store.Entry,
 	if err != nil {
 		return nil, err
 	}
-	if e != nil {
-		if err := b.checkOwner(key, e); err != nil {
-			return nil, err
-		}
-		if e.AccessToken != rejected && e.ValidFor(b.MinValid, time.Now()) {
-			b.logf("renew: session %s already has a newer token", name(key))
-			return e, nil
-		}
+	if err := b.use(key, e); err != nil {
+		return nil, err
+	}
+	if e != nil && e.AccessToken != rejected && e.ValidFor(b.MinValid, time.Now()) {
+		b.logf("renew: session %s already has a newer token", name(key))
+		return e, nil
 	}
 	switch {
 	case b.Settings.ClientFlow():
 		b.logf("renew: session %s gets a new client-credentials token", name(key))
-		return b.signIn(ctx, key, e)
+		return b.signIn(ctx, key, e, "")
 	case e != nil && e.RefreshToken != "":
 		b.logf("renew: session %s refreshes the token the API refused", name(key))
 		fresh, err := b.refresh(ctx, key, e)
 		if err == nil || !flows.IsInvalidGrant(err) {
 			return fresh, err
 		}
-		e.RefreshToken = ""
-		if err := b.Store.Save(key, e); err != nil {
-			return nil, err
-		}
+		e.ForgetRefreshToken()
+		b.saveOrWarn(key, e)
 	}
 	return nil, fmt.Errorf("%w: the API refused the token of session %s and it cannot be renewed without a sign-in; run: %s", ErrSignInRequired, name(key), loginCommand(key))
 }

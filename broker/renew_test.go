@@ -47,7 +47,11 @@ func TestRenew(t *testing.T) {
 	}
 
 	// A user session without a refresh token: only a sign-in would help.
-	b.Settings = profile.Settings{Profile: profile.Profile{Name: "t", Issuer: p.Issuer(), ClientID: testop.NativeClientID, Flow: "browser"}}
+	b = &Broker{
+		Settings: profile.Settings{Profile: profile.Profile{Name: "t", Issuer: p.Issuer(), ClientID: testop.NativeClientID, Flow: "browser"}},
+		Store:    f, Locks: f, MinValid: time.Minute, LockTimeout: time.Minute, LoginTimeout: time.Minute,
+		HTTP: flows.HTTPOptions{Timeout: 5 * time.Second},
+	}
 	f.Save("user", &store.Entry{AccessToken: "rejected-token", ExpiresAt: time.Now().Add(time.Hour)})
 	if _, err := b.Renew(ctx, "user", "rejected-token"); !errors.Is(err, ErrSignInRequired) {
 		t.Fatalf("renew without a refresh token: %v, want ErrSignInRequired", err)

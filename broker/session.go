@@ -1,11 +1,14 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
@@ -23,6 +26,19 @@ type SessionInfo struct {
 	Subject      string    `json:"subject,omitempty"`
 	WrittenBy    string    `json:"written_by,omitempty"` // fourinsight-token or python
 	Problem      string    `json:"problem,omitempty"`
+	// Unusable: a file named like an entry that no session can use (the
+	// Python client takes any session_key); Problem says why.
+	Unusable bool `json:"unusable,omitempty"`
+}
+
+// FlowPython is the flow status shows for an entry the Python client
+// wrote: its UserSession's sign-in.
+const FlowPython = "python"
+
+// unusableLister is a Store (the file store) that can list the files no
+// session key can name.
+type unusableLister interface {
+	Unusable() ([]string, error)
 }
 
 // Sessions describes every cached session, or only key when one is given.
@@ -53,17 +69,30 @@ func (b *Broker) Sessions(only *string) ([]SessionInfo, error) {
 			info.Valid = e.ValidFor(0, time.Now())
 			info.RefreshToken = e.RefreshToken != ""
 			info.Subject = subjectOf(e)
-			info.WrittenBy = "python"
+			info.WrittenBy, info.Flow = "python", FlowPython
 			if u, err := url.Parse(e.TokenURL); err == nil {
 				info.TokenHost = u.Host
 			}
-			if m := e.Meta; m != nil {
+			if m := e.Meta; m != nil && e.Bound() { // else the Python client signed in again under it
 				info.WrittenBy = "fourinsight-token"
 				info.Flow, info.Provider, info.ClientID = m.Flow, m.Provider, m.ClientID
-				info.Subject = first(m.Subject, info.Subject)
+				info.Subject = cmp.Or(m.Subject, info.Subject)
 			}
 		}
 		out = append(out, info)
+	}
+	if l, ok := b.Store.(unusableLister); ok && only == nil {
+		names, err := l.Unusable()
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			why := fmt.Sprintf("%q is not a session key fourinsight-token can use (1-64 letters, digits, '.', '_' or '-', starting with a letter or digit); in Python, use such a session_key", n)
+			if store.CheckKey(n) == nil {
+				why = "not a regular file; remove it"
+			}
+			out = append(out, SessionInfo{Session: n, Unusable: true, Problem: why})
+		}
 	}
 	return out, nil
 }
@@ -88,8 +117,24 @@ func (b *Broker) Logout(ctx context.Context, key string) (found bool, err error)
 }
 
 func (b *Broker) revoke(ctx context.Context, key string, e *store.Entry) {
-	if e.Meta != nil && b.checkOwner(key, e) != nil {
-		b.logf("logout: session %s was made with other settings; not revoking", name(key))
+	if err := b.use(key, e); err != nil {
+		// Settings chosen for another provider: the session is still
+		// revoked as it records, though without this call's secret, which
+		// belongs to the other client.
+		s := *b.chosen
+		s.ClientSecret, s.SecretGiven, s.Chosen = "", false, profile.Choice{}
+		if !errors.Is(err, profile.ErrMismatch) || !e.Bound() {
+			b.logf("logout: session %s: %v; not revoking", name(key), err)
+			return
+		}
+		if b.Settings, err = s.Recorded(e.Meta); err != nil {
+			b.logf("logout: session %s was made with other settings that cannot be used (%v); not revoking", name(key), err)
+			return
+		}
+		b.endpoints, b.adopted = nil, true
+	}
+	if err := b.Settings.CheckSecret(key); err != nil {
+		b.warn("could not revoke the refresh token of session %s (%v); it is forgotten here only", name(key), err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*b.HTTP.Timeout+time.Second)

@@ -4,42 +4,8 @@ import (
 	"context"
 	"slices"
 
-	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"golang.org/x/oauth2"
-)
-
-// The settings types live in broker/profile, which links no network code so
-// that the cached path can resolve and check settings cheaply.
-type (
-	Profile  = profile.Profile
-	Settings = profile.Settings
-	Config   = profile.Config
-	Duration = profile.Duration
-)
-
-// Flow names, as --flow takes them.
-const (
-	FlowAuto       = profile.FlowAuto
-	FlowClient     = profile.FlowClient
-	FlowPaste      = profile.FlowPaste
-	FlowBrowser    = profile.FlowBrowser
-	FlowDevice     = profile.FlowDevice
-	DefaultProfile = profile.DefaultProfile
-)
-
-// Errors of the settings, mapped to exit 2.
-var (
-	ErrConfig   = profile.ErrConfig
-	ErrMismatch = profile.ErrMismatch
-)
-
-// Settings helpers, re-exported for callers of broker.
-var (
-	Builtin4insight   = profile.Builtin4insight
-	LoadConfig        = profile.LoadConfig
-	DefaultConfigPath = profile.DefaultConfigPath
-	Overlay           = profile.Overlay
 )
 
 // userFlow is the scope base of an interactive sign-in.
@@ -49,18 +15,7 @@ func (b *Broker) userFlow() bool { return !b.Settings.ClientFlow() }
 func (b *Broker) oauthConfig(ctx context.Context, user bool) (*oauth2.Config, error) {
 	s := b.Settings
 	p := s.Profile
-	cfg := &oauth2.Config{ClientID: p.ClientID, ClientSecret: s.ClientSecret, RedirectURL: p.RedirectURL}
-	switch {
-	case user && p.Issuer != "":
-		cfg.Scopes = []string{"openid", "offline_access"}
-	case !user:
-		cfg.Scopes = slices.Clone(p.ServiceScopes)
-	}
-	for _, sc := range p.Scopes {
-		if !slices.Contains(cfg.Scopes, sc) {
-			cfg.Scopes = append(cfg.Scopes, sc)
-		}
-	}
+	cfg := &oauth2.Config{ClientID: p.ClientID, ClientSecret: s.ClientSecret, RedirectURL: p.RedirectURL, Scopes: b.scopes(user)}
 	// A secret goes in the Authorization header, as the Python client sends
 	// it; a public client names itself in the form.
 	cfg.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
@@ -68,6 +23,25 @@ func (b *Broker) oauthConfig(ctx context.Context, user bool) (*oauth2.Config, er
 		cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams
 	}
 	return cfg, nil
+}
+
+// scopes are the scopes a user (or else service account) sign-in asks for:
+// the flow's base scopes and the profile's.
+func (b *Broker) scopes(user bool) []string {
+	p := b.Settings.Profile
+	var scopes []string
+	switch {
+	case user && p.Issuer != "":
+		scopes = []string{"openid", "offline_access"}
+	case !user:
+		scopes = slices.Clone(p.ServiceScopes)
+	}
+	for _, sc := range p.Scopes {
+		if !slices.Contains(scopes, sc) {
+			scopes = append(scopes, sc)
+		}
+	}
+	return scopes
 }
 
 // resolveEndpoints fills the provider's URLs: explicit ones win, the rest
@@ -101,13 +75,4 @@ func (b *Broker) resolveEndpoints(ctx context.Context) (flows.Endpoints, error) 
 	over(&ep.Revocation, p.RevocationURL)
 	b.endpoints = &ep
 	return ep, nil
-}
-
-func first(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/store"
 	"golang.org/x/oauth2"
@@ -16,6 +17,10 @@ type Interaction struct {
 	// Allowed: an interactive sign-in may start at all (false with
 	// --non-interactive, CI=true, or kubectl's interactive: false).
 	Allowed bool
+	// NotAllowedBecause says, when Allowed is false, why and what to do
+	// instead ("CI is set …; …"); it completes "session X needs a sign-in,
+	// but …".
+	NotAllowedBecause string
 	// Login: the user asked for this sign-in (the login command): any flow
 	// runs, talking on stderr.
 	Login bool
@@ -31,24 +36,43 @@ type Interaction struct {
 	OpenBrowser func(url string) error
 }
 
-// signIn runs the settings' flow and saves what it got over prev.
-func (b *Broker) signIn(ctx context.Context, key string, prev *store.Entry) (*store.Entry, error) {
+// signIn runs the settings' flow and saves what it got over prev. refused
+// says why a refresh could not do instead ("" when there was none to try):
+// it is told once, as part of the refusal when no sign-in may start here,
+// or as the notice before the sign-in starts.
+func (b *Broker) signIn(ctx context.Context, key string, prev *store.Entry, refused string) (*store.Entry, error) {
+	if err := b.Settings.CheckSecret(key); err != nil {
+		return nil, err
+	}
 	ctx, err := b.withHTTP(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if b.Settings.ClientFlow() {
-		return b.clientCredentials(ctx, key, prev)
+		e, err := b.clientCredentials(ctx, key, prev)
+		if err != nil {
+			b.rememberOutage(key, err)
+		}
+		return e, err
+	}
+	because := func(err error) error {
+		if refused == "" {
+			return err
+		}
+		return fmt.Errorf("%s: %w", refused, err)
 	}
 	if err := b.recentFailure(key); err != nil {
-		return nil, err
+		return nil, because(err)
 	}
 	flow, err := b.chooseFlow(ctx)
 	if err != nil {
-		return nil, err
+		return nil, because(err)
 	}
 	if err := b.mayInteract(key, flow); err != nil {
-		return nil, err
+		return nil, because(err)
+	}
+	if refused != "" {
+		b.warn("%s; signing in again", refused)
 	}
 	cfg, err := b.oauthConfig(ctx, true)
 	if err != nil {
@@ -61,9 +85,9 @@ func (b *Broker) signIn(ctx context.Context, key string, prev *store.Entry) (*st
 	var tok *oauth2.Token
 	tokenURL := ""
 	switch flow {
-	case FlowPaste:
+	case profile.FlowPaste:
 		tok, tokenURL, err = b.paste(ctx, cfg)
-	case FlowBrowser, FlowDevice:
+	case profile.FlowBrowser, profile.FlowDevice:
 		tok, tokenURL, err = b.interactive(ctx, flow, cfg)
 	}
 	if err != nil {
@@ -102,7 +126,7 @@ func (b *Broker) clientCredentials(ctx context.Context, key string, prev *store.
 	if err != nil {
 		return nil, err
 	}
-	return b.save(key, prev, tok, FlowClient, cfg.Endpoint.TokenURL)
+	return b.save(key, prev, tok, profile.FlowClient, cfg.Endpoint.TokenURL)
 }
 
 // chooseFlow resolves --flow auto for a person signing in: paste for a
@@ -111,15 +135,15 @@ func (b *Broker) clientCredentials(ctx context.Context, key string, prev *store.
 // else paste (or the browser flow's pasted redirect URL without a page).
 func (b *Broker) chooseFlow(ctx context.Context) (string, error) {
 	p := b.Settings.Profile
-	if p.Flow != "" && p.Flow != FlowAuto {
+	if p.Flow != "" && p.Flow != profile.FlowAuto {
 		return p.Flow, nil
 	}
 	if p.Issuer == "" && p.AuthURL == "" {
-		return FlowPaste, nil
+		return profile.FlowPaste, nil
 	}
 	if b.Interact.OpenBrowser != nil && !b.Interact.NoBrowser {
 		b.logf("flow: auto chose browser: a browser can be opened here")
-		return FlowBrowser, nil
+		return profile.FlowBrowser, nil
 	}
 	ep, err := b.resolveEndpoints(ctx)
 	if err != nil {
@@ -132,15 +156,15 @@ func (b *Broker) chooseFlow(ctx context.Context) (string, error) {
 	switch {
 	case ep.Device != "":
 		b.logf("flow: auto chose device: %s", why)
-		return FlowDevice, nil
+		return profile.FlowDevice, nil
 	case p.SignInURL != "":
 		b.logf("flow: auto chose paste: %s, and the provider offers no device flow", why)
-		return FlowPaste, nil
+		return profile.FlowPaste, nil
 	}
 	if b.Interact.Terminal || b.Interact.Login {
 		b.warn("%s names no device authorization endpoint and %s: signing in with the browser flow; finish by pasting the address the browser ends on", b.providerName(), why)
 	}
-	return FlowBrowser, nil
+	return profile.FlowBrowser, nil
 }
 
 // mayInteract refuses a sign-in this process may not start: none at all when
@@ -148,12 +172,16 @@ func (b *Broker) chooseFlow(ctx context.Context) (string, error) {
 // asked for the sign-in.
 func (b *Broker) mayInteract(key, flow string) error {
 	in := b.Interact
-	login := "fourinsight-token login " + sessionFlag(key)
+	login := loginCommand(key)
 	if !in.Allowed {
-		return fmt.Errorf("%w: session %s needs a sign-in, but this run is non-interactive; run in a terminal: %s", ErrSignInRequired, name(key), login)
+		why := in.NotAllowedBecause
+		if why == "" {
+			why = "this run is non-interactive; run in a terminal: " + login
+		}
+		return fmt.Errorf("%w: session %s needs a sign-in, but %s", ErrSignInRequired, name(key), why)
 	}
-	needsTerminal := flow == FlowPaste || flow == FlowDevice ||
-		(flow == FlowBrowser && (in.OpenBrowser == nil || in.NoBrowser))
+	needsTerminal := flow == profile.FlowPaste || flow == profile.FlowDevice ||
+		(flow == profile.FlowBrowser && (in.OpenBrowser == nil || in.NoBrowser))
 	if needsTerminal && !in.Terminal && !in.Login {
 		return fmt.Errorf("%w: session %s needs a sign-in (%s flow) and there is no terminal here; run in a terminal: %s", ErrSignInRequired, name(key), flow, login)
 	}
@@ -167,7 +195,7 @@ func (b *Broker) paste(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token, 
 	in := b.Interact
 	page := b.Settings.Profile.SignInURL
 	if page == "" {
-		return nil, "", fmt.Errorf("%w: the paste flow needs a sign-in page (signin_url in the profile)", ErrConfig)
+		return nil, "", fmt.Errorf("%w: the paste flow needs a sign-in page: set --signin-url or FOURINSIGHT_SIGNIN_URL (signin_url in a profile)", profile.ErrConfig)
 	}
 	if in.Prompt == nil {
 		return nil, "", fmt.Errorf("%w: the paste sign-in needs a terminal; run in a terminal: fourinsight-token login", ErrSignInRequired)
@@ -189,6 +217,6 @@ func (b *Broker) paste(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token, 
 	if err := pkg.CheckTrusted(b.Settings.TrustedHosts()); err != nil {
 		return nil, "", err
 	}
-	tok, err := flows.ExchangePackage(ctx, cfg, pkg)
+	tok, err := flows.ExchangePackage(flows.Committed(ctx), cfg, pkg)
 	return tok, pkg.Endpoint, err
 }

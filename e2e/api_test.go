@@ -57,7 +57,7 @@ func TestAPIGet(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustOK(t, u.Run("-s", "svc", "api", "v1.1/Echo"))), &echo); err != nil {
 		t.Fatal(err)
 	}
-	if ua := echo.Headers["User-Agent"]; len(ua) != 1 || ua[0] != "fourinsight-token/dev" {
+	if ua := echo.Headers["User-Agent"]; len(ua) != 1 || !regexp.MustCompile(`^fourinsight-token/[A-Za-z0-9.+-]+$`).MatchString(ua[0]) {
 		t.Fatalf("user agent %v", ua)
 	}
 	if toks := api.Tokens(); len(toks) != 1 || toks[0] != cachedToken(u, "svc") || p.Count("client_credentials") != 1 {

@@ -18,19 +18,21 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/testtool"
 )
 
-// needTool skips the test when a consumer program is not installed.
-func needTool(t *testing.T, name string) string {
+// needTool returns the path of a program the test needs (testtool.Need:
+// skipped without it, failed in CI), and notes for the docs check that a
+// test skipped for want of one.
+func needTool(t testing.TB, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
+	if _, err := exec.LookPath(name); err != nil {
 		docsRun.Lock()
 		docsRun.toolMissing = true
 		docsRun.Unlock()
-		t.Skipf("%s is not installed: %v", name, err)
 	}
-	return path
+	return testtool.Need(t, name)
 }
 
 // OnPath puts the built fourinsight-token first on the user's PATH, as an

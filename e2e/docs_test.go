@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/fourinsight-token/fourinsight-token/internal/testop"
+	"github.com/fourinsight-token/fourinsight-token/internal/testtool"
 )
 
 // docAPI is the API base the docs use; tests point it at a local server.
@@ -394,7 +395,7 @@ func TestDocsPython(t *testing.T) {
 		docsRun.Lock()
 		docsRun.toolMissing = true
 		docsRun.Unlock()
-		t.Skip("python3 has no requests module: python-requests not run")
+		testtool.Missing(t, "python3 has no requests module: python-requests not run")
 	}
 	if out := okRun(t, "python-requests", u.runDoc(t, api, "python.md", "python-requests", dir)); !strings.Contains(out, "'ok': True") {
 		t.Fatalf("requests_auth.py printed %q", out)

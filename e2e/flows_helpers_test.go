@@ -79,7 +79,7 @@ func (b *Browser) Lines() []string {
 // Launches counts how often the browser was started.
 func (b *Browser) Launches() int {
 	n := 0
-	for _, l := range b.Lines() {
+	for _, l := range b.settled() {
 		if strings.HasPrefix(l, "launch ") {
 			n++
 		}
@@ -87,10 +87,38 @@ func (b *Browser) Launches() int {
 	return n
 }
 
+// settled is the log once every launch of the browser has ended ("done" or
+// "error=..."). The CLI may exit as soon as its listener has the redirect,
+// while the browser is still reading the page it answered with: reading the
+// log at once would miss the line that says what the browser saw.
+func (b *Browser) settled() []string {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		lines := b.Lines()
+		launched, ended := 0, 0
+		for _, l := range lines {
+			switch {
+			case strings.HasPrefix(l, "launch "):
+				launched++
+			case l == "done", strings.HasPrefix(l, "error="):
+				ended++
+			}
+		}
+		if ended >= launched {
+			return lines
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("the test browser did not finish within 15s: %q", lines)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Value is the last "key=..." the browser logged, without the key.
 func (b *Browser) Value(key string) string {
 	v := ""
-	for _, l := range b.Lines() {
+	for _, l := range b.settled() {
 		if rest, ok := strings.CutPrefix(l, key+"="); ok {
 			v = rest
 		}

@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -19,6 +17,8 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"golang.org/x/oauth2"
 )
 
@@ -146,7 +146,7 @@ func Browser(ctx context.Context, cfg *oauth2.Config, o BrowserOptions) (*oauth2
 				continue
 			}
 			if err != errNotOpened {
-				fmt.Fprintf(o.Out, "Could not open a browser (%s); open the address above yourself.\n", oneLine(err.Error()))
+				fmt.Fprintf(o.Out, "Could not open a browser (%s); open the address above yourself.\n", printable.Line(err.Error()))
 			}
 			if o.Prompt != nil {
 				go pasteRedirect(pasteCtx, o, redirect, state, answers)
@@ -230,7 +230,7 @@ func (h *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		page(w, http.StatusOK, "Sign-in failed", oneLine(err.Error())+". Close this tab and run fourinsight-token login to try again.")
+		page(w, http.StatusOK, "Sign-in failed", printable.Line(err.Error())+". Close this tab and run fourinsight-token login to try again.")
 		return
 	}
 	page(w, http.StatusOK, "Signed in", "You are signed in to fourinsight-token. You can close this tab.")
@@ -286,6 +286,8 @@ func pasteRedirect(ctx context.Context, o BrowserOptions, redirect *url.URL, sta
 // exchangeCode trades the code with the PKCE verifier and checks the ID
 // token's nonce (and signature, when the provider's keys are known).
 func exchangeCode(ctx context.Context, cfg *oauth2.Config, code, verifier, nonce string, o BrowserOptions) (*oauth2.Token, error) {
+	// The code is spent once sent: a signal must not lose the answer.
+	ctx = Committed(ctx)
 	tok, err := Exchange(ctx, cfg, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, err
@@ -309,18 +311,10 @@ func exchangeCode(ctx context.Context, cfg *oauth2.Config, code, verifier, nonce
 // straight from the token endpoint (OpenID Connect Core §3.1.3.7).
 func idTokenNonce(ctx context.Context, clientID, raw string, o BrowserOptions) (string, error) {
 	if o.Keys == "" || o.Issuer == "" {
-		parts := strings.Split(raw, ".")
-		if len(parts) != 3 {
-			return "", errors.New("not a JWT")
-		}
-		payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-		if err != nil {
-			return "", errors.New("not a JWT")
-		}
 		var claims struct {
 			Nonce string `json:"nonce"`
 		}
-		if err := json.Unmarshal(payload, &claims); err != nil {
+		if !JWTClaims(raw, &claims) {
 			return "", errors.New("not a JWT")
 		}
 		o.logf("browser: checked the ID token's nonce (no issuer keys to verify its signature)")
@@ -332,7 +326,7 @@ func idTokenNonce(ctx context.Context, clientID, raw string, o BrowserOptions) (
 	v := oidc.NewVerifier(o.Issuer, oidc.NewRemoteKeySet(ctx, o.Keys), &oidc.Config{ClientID: clientID, SupportedSigningAlgs: o.SigningAlgs})
 	idt, err := v.Verify(ctx, raw)
 	if err != nil {
-		return "", errors.New(oneLine(err.Error()))
+		return "", errors.New(printable.Line(err.Error()))
 	}
 	o.logf("browser: verified the ID token's signature and nonce")
 	return idt.Nonce, nil
@@ -354,9 +348,5 @@ func page(w http.ResponseWriter, status int, title, msg string) {
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>%s</title>`+
 		`<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em}</style></head>`+
-		`<body><h1>%s</h1><p>%s</p></body></html>`+"\n", escape(title), escape(title), escape(msg))
+		`<body><h1>%s</h1><p>%s</p></body></html>`+"\n", html.EscapeString(title), html.EscapeString(title), html.EscapeString(msg))
 }
-
-var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
-
-func escape(s string) string { return htmlEscaper.Replace(s) }

@@ -45,3 +45,23 @@ func TestCAFile(t *testing.T) {
 		t.Fatalf("a bad CA file: %v", err)
 	}
 }
+
+// --ca-file is read like every file the tool is given: a device is refused
+// at once and a file past the cap is refused, not read into memory.
+func TestCAFileBounded(t *testing.T) {
+	dir := t.TempDir()
+	large := filepath.Join(dir, "large.pem")
+	os.WriteFile(large, make([]byte, maxCAFile+1), 0o600)
+	tests := map[string]string{
+		large: "holds more than 4 MiB",
+		dir:   "is a directory, not a regular file or a pipe",
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		tests["/dev/zero"] = "is a character device, not a regular file or a pipe"
+	}
+	for path, want := range tests {
+		if _, err := NewHTTPClient(HTTPOptions{CAFile: path}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--ca-file %s: %v, want %q", path, err, want)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"golang.org/x/oauth2"
 )
 
@@ -34,15 +36,15 @@ func Device(ctx context.Context, cfg *oauth2.Config, o DeviceOptions) (*oauth2.T
 	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
 		return nil, fmt.Errorf("%w: the device authorization endpoint at %s sent no device code, user code or verification address", ErrMalformed, hostOf(cfg.Endpoint.DeviceAuthURL))
 	}
-	if err := CheckURL(da.VerificationURI); err != nil {
+	if err := urls.Check(da.VerificationURI); err != nil {
 		return nil, fmt.Errorf("%w: the verification address the provider sent: %v", ErrMalformed, err)
 	}
 	expires := ""
 	if !da.Expiry.IsZero() {
 		expires = fmt.Sprintf(" (the code expires in %s)", HumanDuration(time.Until(da.Expiry)))
 	}
-	fmt.Fprintf(o.Out, "To sign in, open this address in a browser on any device:\n\n    %s\n\nand enter the code:  %s\n\n", da.VerificationURI, da.UserCode)
-	if da.VerificationURIComplete != "" && CheckURL(da.VerificationURIComplete) == nil {
+	fmt.Fprintf(o.Out, "To sign in, open this address in a browser on any device:\n\n    %s\n\nand enter the code:  %s\n\n", da.VerificationURI, printable.Cut(da.UserCode, 40))
+	if da.VerificationURIComplete != "" && urls.Check(da.VerificationURIComplete) == nil {
 		fmt.Fprintf(o.Out, "(or open %s, which fills in the code)\n\n", da.VerificationURIComplete)
 	}
 	fmt.Fprintf(o.Out, "Waiting for you to approve the sign-in%s…\n", expires)
@@ -56,7 +58,7 @@ func Device(ctx context.Context, cfg *oauth2.Config, o DeviceOptions) (*oauth2.T
 
 	tok, err := cfg.DeviceAccessToken(ctx, da)
 	if err == nil {
-		return tok, nil
+		return issued(tok, nil, "the token endpoint", cfg.Endpoint.TokenURL)
 	}
 	var re *oauth2.RetrieveError
 	switch {

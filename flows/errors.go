@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"golang.org/x/oauth2"
 )
 
@@ -32,9 +33,12 @@ type ProviderError struct {
 }
 
 func (e *ProviderError) Error() string {
-	msg := "the provider refused: " + e.Code
+	// Code and Description come from the provider (or the browser's
+	// address bar): no control characters or escape sequences reach the
+	// terminal.
+	msg := "the provider refused: " + printable.Cut(e.Code, 80)
 	if e.Description != "" {
-		msg += ": " + oneLine(e.Description)
+		msg += ": " + printable.Cut(printable.Line(e.Description), 300)
 	}
 	return msg
 }
@@ -58,6 +62,13 @@ func explain(err error, what, endpoint string) error {
 	if u, perr := url.Parse(endpoint); perr == nil && u.Host != "" {
 		host = u.Host
 	}
+	if errors.Is(err, ErrRedirected) {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return ue.Err // our own message, without the URL wrapper
+		}
+		return err
+	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		status := 0
@@ -65,7 +76,7 @@ func explain(err error, what, endpoint string) error {
 			status = re.Response.StatusCode
 		}
 		switch {
-		case re.ErrorCode != "" && status < 500:
+		case re.ErrorCode != "" && status < 500 && status != http.StatusTooManyRequests:
 			return &ProviderError{Code: re.ErrorCode, Description: re.ErrorDescription, Status: status}
 		case status == http.StatusTooManyRequests || status >= 500:
 			return fmt.Errorf("%w: %s at %s answered %d %s after retries; try again later", ErrUnavailable, what, host, status, http.StatusText(status))
@@ -99,18 +110,10 @@ func rootCause(err error) string {
 	for {
 		next := errors.Unwrap(err)
 		if next == nil {
-			return oneLine(err.Error())
+			return printable.Line(err.Error())
 		}
 		err = next
 	}
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
 }
 
 // HumanDuration renders a duration for people, to the second: "3s", "2m5s",

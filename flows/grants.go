@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -27,7 +28,7 @@ func ClientCredentials(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token, 
 		AuthStyle:    cfg.Endpoint.AuthStyle,
 	}
 	tok, err := cc.Token(ctx)
-	return tok, explain(err, "the token endpoint", cfg.Endpoint.TokenURL)
+	return issued(tok, err, "the token endpoint", cfg.Endpoint.TokenURL)
 }
 
 // Refresh trades a refresh token for a new token. When the provider does not
@@ -35,19 +36,19 @@ func ClientCredentials(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token, 
 // invalid_grant answer (IsInvalidGrant) means the refresh token is dead.
 func Refresh(ctx context.Context, cfg *oauth2.Config, refreshToken string) (*oauth2.Token, error) {
 	tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
-	return tok, explain(err, "the token endpoint", cfg.Endpoint.TokenURL)
+	return issued(tok, err, "the token endpoint", cfg.Endpoint.TokenURL)
 }
 
 // Exchange trades an authorization code for a token.
 func Exchange(ctx context.Context, cfg *oauth2.Config, code string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, error) {
 	tok, err := cfg.Exchange(ctx, code, opts...)
-	return tok, explain(err, "the token endpoint", cfg.Endpoint.TokenURL)
+	return issued(tok, err, "the token endpoint", cfg.Endpoint.TokenURL)
 }
 
 // Revoke asks the provider to forget a refresh token (RFC 7009). Callers
 // treat failure as a warning: the local session is forgotten regardless.
 func Revoke(ctx context.Context, client *http.Client, endpoint string, cfg *oauth2.Config, refreshToken string) error {
-	if err := CheckURL(endpoint); err != nil {
+	if err := urls.Check(endpoint); err != nil {
 		return fmt.Errorf("revocation endpoint: %w", err)
 	}
 	form := url.Values{"token": {refreshToken}, "token_type_hint": {"refresh_token"}}

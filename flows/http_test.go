@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"golang.org/x/oauth2"
 )
 
@@ -143,8 +144,8 @@ func TestCheckURL(t *testing.T) {
 		"/relative":                 false,
 		"http://127.0.0.1.nip.io/x": false,
 	} {
-		if err := CheckURL(raw); (err == nil) != ok {
-			t.Errorf("CheckURL(%q) = %v, want ok=%v", raw, err, ok)
+		if err := urls.Check(raw); (err == nil) != ok {
+			t.Errorf("urls.Check(%q) = %v, want ok=%v", raw, err, ok)
 		}
 	}
 }

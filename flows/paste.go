@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"golang.org/x/oauth2"
 )
 
@@ -47,7 +49,7 @@ func ParsePackage(s string) (Package, error) {
 	if p.Endpoint == "" || p.Code == "" {
 		return Package{}, fmt.Errorf("%w: it needs both \"endpoint\" and \"code\"; copy all of what the sign-in page shows", ErrBadPackage)
 	}
-	if err := CheckURL(p.Endpoint); err != nil {
+	if err := urls.Check(p.Endpoint); err != nil {
 		return Package{}, fmt.Errorf("%w: endpoint %v", ErrBadPackage, err)
 	}
 	return p, nil
@@ -65,7 +67,11 @@ func (p Package) CheckTrusted(trusted []string) error {
 	if HostTrusted(host, trusted) {
 		return nil
 	}
-	return fmt.Errorf("%w: endpoint host %s is not trusted by this profile; nothing was sent (if it is your provider, add --trust-host %s)", ErrBadPackage, host, host)
+	host = printable.Cut(host, 255)
+	return fmt.Errorf("%w: a sign-in page asked to send your code to %s, which is not one of the profile's hosts; nothing was sent. "+
+		"If you did not expect this, stop: the page may not be your provider's. "+
+		"If your organisation runs its own provider there, add %q to trust_hosts of its profile in the config file (docs/configuration.md), or pass --trust-host %s for this call",
+		ErrBadPackage, host, host, host)
 }
 
 // HostTrusted matches host against host names and "*.domain" patterns.

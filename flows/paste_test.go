@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 )
 
 func TestParsePackage(t *testing.T) {
@@ -69,11 +71,39 @@ func TestHostTrusted(t *testing.T) {
 	}
 }
 
+// The refusal warns first, then points organisations with their own
+// provider to the config file.
 func TestCheckTrustedRefusesBeforeSending(t *testing.T) {
 	p := Package{Endpoint: "https://attacker.example/token", Code: "c"}
 	err := p.CheckTrusted([]string{"*.4insight.io"})
-	if !errors.Is(err, ErrBadPackage) || !strings.Contains(err.Error(), "--trust-host attacker.example") {
-		t.Fatalf("err = %v", err)
+	if !errors.Is(err, ErrBadPackage) {
+		t.Fatalf("err = %v, want ErrBadPackage", err)
+	}
+	msg := err.Error()
+	want := []string{
+		"a sign-in page asked to send your code to attacker.example, which is not one of the profile's hosts; nothing was sent",
+		"If you did not expect this, stop",
+		`add "attacker.example" to trust_hosts`,
+		"docs/configuration.md",
+		"--trust-host attacker.example",
+	}
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("message lacks %q:\n%s", w, msg)
+		}
+	}
+	if strings.Index(msg, "stop") > strings.Index(msg, "trust_hosts") {
+		t.Errorf("the advice to trust the host comes before the warning:\n%s", msg)
+	}
+}
+
+// A crafted host cannot disguise the message: control and direction
+// characters are dropped from it.
+func TestCheckTrustedShowsHostPrintable(t *testing.T) {
+	p := Package{Endpoint: "https://evil\u202egro.example/token", Code: "c"}
+	err := p.CheckTrusted(nil)
+	if err == nil || !strings.Contains(err.Error(), "send your code to evilgro.example,") || strings.ContainsRune(err.Error(), '\u202e') {
+		t.Fatalf("err = %q", err)
 	}
 }
 
@@ -98,7 +128,7 @@ func FuzzParsePackage(f *testing.F) {
 			}
 			return
 		}
-		if p.Endpoint == "" || p.Code == "" || CheckURL(p.Endpoint) != nil {
+		if p.Endpoint == "" || p.Code == "" || urls.Check(p.Endpoint) != nil {
 			t.Fatalf("accepted an unusable package: %+v", p)
 		}
 	})

@@ -1,5 +1,6 @@
 // Package store keeps one token entry per session key and the locks that
-// serialise the work on it.
+// serialise the work on it. Sessions kept in the OS keyring instead are
+// package store/keyring's; this package holds only the markers that say so.
 //
 // The file format is the one the official Python client (fourinsight.api)
 // reads and writes, so a sign-in in either tool serves both: the token
@@ -23,8 +24,10 @@ import (
 // Python client.
 const Namespace = "fourinsight_token"
 
-// Meta is what fourinsight-token records about how an entry was made, so that
-// a session made for one provider or client is never silently used for another.
+// Meta is what fourinsight-token records about how an entry was made: who
+// made it, so that a session made for one provider or client is never
+// silently used for another, and everything but a secret needed to use it
+// again (refresh, sign in again, revoke) when no provider is chosen.
 type Meta struct {
 	Provider string    `json:"provider,omitempty"` // issuer, sign-in page or token URL the settings named
 	ClientID string    `json:"client_id,omitempty"`
@@ -32,6 +35,26 @@ type Meta struct {
 	Subject  string    `json:"subject,omitempty"`
 	Profile  string    `json:"profile,omitempty"`
 	Updated  time.Time `json:"updated,omitempty"`
+
+	// The provider settings the session was made with. Entries recorded
+	// before these were kept have none, and are not reused for them.
+	Issuer        string   `json:"issuer,omitempty"`
+	AuthURL       string   `json:"auth_url,omitempty"`
+	TokenURL      string   `json:"token_url,omitempty"`
+	DeviceAuthURL string   `json:"device_auth_url,omitempty"`
+	RevocationURL string   `json:"revocation_url,omitempty"`
+	SignInURL     string   `json:"signin_url,omitempty"`
+	Scopes        []string `json:"scopes,omitempty"`
+	TrustHosts    []string `json:"trust_hosts,omitempty"`
+	APIBase       string   `json:"api_base,omitempty"`
+	// Confidential: the client sent a secret (which is never recorded).
+	Confidential bool `json:"confidential,omitempty"`
+	// RefreshTokenSHA256 binds the record to the tokens it describes: the
+	// fingerprint of the refresh token when it was written ("none" without
+	// one). Another program that signs in again under the same file (the
+	// Python client keeps our key when it rewrites an entry) leaves it
+	// describing tokens that are gone. Empty in records older than binding.
+	RefreshTokenSHA256 string `json:"refresh_token_sha256,omitempty"`
 }
 
 // Entry is one session's cached token. The zero ExpiresAt means the expiry is
@@ -76,13 +99,46 @@ func (e *Entry) fields() map[string]json.RawMessage {
 	return l.m
 }
 
-// ValidFor reports whether the access token stays valid for at least d from now.
+// ValidFor reports whether the entry can serve: its access token is a bearer
+// token that stays valid for at least d from now. An expiry that is unknown,
+// now or past never serves, and neither does a token that could inject lines
+// or headers into what consumers print.
 func (e *Entry) ValidFor(d time.Duration, now time.Time) bool {
-	return e != nil && e.AccessToken != "" && !e.ExpiresAt.IsZero() && e.ExpiresAt.Sub(now) >= d
+	return e != nil && e.ExpiresAt.After(now) && e.ExpiresAt.Sub(now) >= d && IsBearerToken(e.AccessToken)
+}
+
+// IsBearerToken reports whether s is an RFC 6750 bearer token (b64token):
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=". Nothing else
+// is handed out: a space or line break would split the header or line that
+// every consumer builds from it.
+func IsBearerToken(s string) bool {
+	body := strings.TrimRight(s, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // ErrCorrupt is returned for cache content that is not a JSON object.
 var ErrCorrupt = errors.New("cache entry is not valid JSON")
+
+// errTorn is ErrCorrupt for content that may be cut short: empty, or not
+// JSON. The Python client rewrites a file in place (truncate, then write),
+// so a read can land in the middle of that; File.Load reads it again.
+var errTorn error = tornError{}
+
+type tornError struct{}
+
+func (tornError) Error() string { return ErrCorrupt.Error() }
+func (tornError) Unwrap() error { return ErrCorrupt }
 
 // wire is the part of the entry the fast path needs, decoded in one pass.
 type wire struct {
@@ -102,14 +158,18 @@ type wire struct {
 // It is one pass over the data: the fields it does not manage are kept as
 // the data, and split into a map only if the entry is written back.
 func Decode(data []byte) (*Entry, error) {
-	if i := bytes.IndexFunc(data, func(r rune) bool { return r != ' ' && r != '\t' && r != '\n' && r != '\r' }); i < 0 || data[i] != '{' {
-		return nil, ErrCorrupt // empty, or JSON that is not an object
+	i := bytes.IndexFunc(data, func(r rune) bool { return r != ' ' && r != '\t' && r != '\n' && r != '\r' })
+	if i < 0 {
+		return nil, errTorn // empty
+	}
+	if data[i] != '{' {
+		return nil, ErrCorrupt // JSON that is not an object
 	}
 	var w wire
 	if err := json.Unmarshal(data, &w); err != nil {
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
-			return nil, ErrCorrupt // torn or not JSON
+			return nil, errTorn // cut short, or not JSON
 		}
 		return nil, fmt.Errorf("%w: %s", ErrCorrupt, fieldOf(err))
 	}

@@ -115,6 +115,11 @@ func TestValidFor(t *testing.T) {
 		{"exactly enough", &Entry{AccessToken: "a", ExpiresAt: now.Add(time.Minute)}, time.Minute, true},
 		{"too short", &Entry{AccessToken: "a", ExpiresAt: now.Add(30 * time.Second)}, time.Minute, false},
 		{"expired", &Entry{AccessToken: "a", ExpiresAt: now.Add(-time.Second)}, 0, false},
+		{"expires now, --min-valid 0s", &Entry{AccessToken: "a", ExpiresAt: now}, 0, false},
+		{"a second left, --min-valid 0s", &Entry{AccessToken: "a", ExpiresAt: now.Add(time.Second)}, 0, true},
+		{"line break in token", &Entry{AccessToken: "AT\r\nX-Injected: yes", ExpiresAt: now.Add(time.Hour)}, 0, false},
+		{"space in token", &Entry{AccessToken: "two words", ExpiresAt: now.Add(time.Hour)}, 0, false},
+		{"bearer charset", &Entry{AccessToken: "aZ09-._~+/==", ExpiresAt: now.Add(time.Hour)}, 0, true},
 	}
 	for _, tt := range tests {
 		if got := tt.e.ValidFor(tt.d, now); got != tt.want {

@@ -73,7 +73,7 @@ func TestSaveLoadKeysDelete(t *testing.T) {
 	if _, err := f.Load("ws0"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
 	}
-	left, _ := filepath.Glob(filepath.Join(f.Dir, ".tmp-*"))
+	left, _ := filepath.Glob(filepath.Join(f.Dir, ".*tmp-*"))
 	if len(left) != 0 {
 		t.Fatalf("temporary files left behind: %v", left)
 	}
@@ -111,5 +111,63 @@ func TestLockWaitsAndTimesOut(t *testing.T) {
 	unlock()
 	if err := <-done; err != nil {
 		t.Fatalf("lock after release: %v", err)
+	}
+}
+
+// The Python client rewrites an entry in place: it truncates the file, then
+// writes the JSON. A read that lands in between reads again instead of
+// reporting the entry as corrupt (and so asking for a sign-in).
+func TestLoadRereadsAnEntryBeingRewrittenInPlace(t *testing.T) {
+	f := File{Dir: t.TempDir()}
+	full := []byte(`{"access_token":"a","refresh_token":"r","expires_at":2000000000,"token_url":"https://login/t"}`)
+	if err := os.WriteFile(f.Path("py"), full, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // as json.dump into open(path, "w"), slowly
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			w, err := os.OpenFile(f.Path("py"), os.O_WRONLY|os.O_TRUNC, 0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(15 * time.Millisecond)
+			w.Write(full[:len(full)/2])
+			time.Sleep(15 * time.Millisecond)
+			w.Write(full[len(full)/2:])
+			w.Close()
+			time.Sleep(40 * time.Millisecond) // whole until the next refresh
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for i := 0; i < 40; i++ {
+		e, err := f.Load("py")
+		if err != nil || e.AccessToken != "a" {
+			t.Fatalf("read %d during the rewrite: %v", i, err)
+		}
+		time.Sleep(3 * time.Millisecond)
+	}
+}
+
+// An entry that stays cut short is reported as corrupt once TornWait is up.
+func TestLoadReportsAnEntryThatStaysTorn(t *testing.T) {
+	f := File{Dir: t.TempDir()}
+	os.WriteFile(f.Path("torn"), []byte(`{"access_token":"a`), 0o600)
+	start := time.Now()
+	_, err := f.Load("torn")
+	if took := time.Since(start); !errors.Is(err, ErrCorrupt) || took < TornWait || took > TornWait+time.Second {
+		t.Fatalf("Load = %v after %s, want ErrCorrupt after about %s", err, took, TornWait)
+	}
+	os.WriteFile(f.Path("list"), []byte(`["not", "an", "entry"]`), 0o600)
+	start = time.Now()
+	if _, err := f.Load("list"); !errors.Is(err, ErrCorrupt) || time.Since(start) > TornWait/2 {
+		t.Fatalf("an entry that is whole but wrong: %v after %s, want ErrCorrupt at once", err, time.Since(start))
 	}
 }

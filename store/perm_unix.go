@@ -3,7 +3,6 @@
 package store
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"syscall"
@@ -11,13 +10,6 @@ import (
 
 // permissionsApply: Unix modes and owners mean something here.
 const permissionsApply = true
-
-// openNoFollow opens path for reading without following a symbolic link.
-func openNoFollow(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-}
-
-func isSymlinkErr(err error) bool { return errors.Is(err, syscall.ELOOP) }
 
 func ownedByMe(info fs.FileInfo) bool {
 	st, ok := info.Sys().(*syscall.Stat_t)

@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
 )
 
 // SignInFailure remembers an interactive sign-in that was abandoned, denied
@@ -43,19 +44,18 @@ func (f File) RememberSignInFailure(key string, s SignInFailure) error {
 }
 
 // LastSignInFailure returns the session's remembered failed sign-in, or nil
-// when there is none (or the marker is unreadable: it is only a hint).
+// when there is none (or the marker cannot be parsed: it is only a hint). A
+// marker that is not a regular file (a symbolic link, a FIFO) is ErrUnsafe.
 func (f File) LastSignInFailure(key string) (*SignInFailure, error) {
 	if err := CheckKey(key); err != nil {
 		return nil, err
 	}
-	file, err := openNoFollow(f.failurePath(key))
-	if err != nil {
-		return nil, nil // none, or not ours to read: no hint
-	}
-	defer file.Close()
-	data, err := io.ReadAll(io.LimitReader(file, 4096))
-	if err != nil {
+	data, err := safefile.Read(f.failurePath(key), markerOptions)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
+	}
+	if err != nil {
+		return nil, refused(err, "cannot read the failed sign-in marker")
 	}
 	var s SignInFailure
 	if json.Unmarshal(data, &s) != nil || s.At.IsZero() {
@@ -63,6 +63,10 @@ func (f File) LastSignInFailure(key string) (*SignInFailure, error) {
 	}
 	return &s, nil
 }
+
+// markerOptions read the small files beside the entries (markers): regular
+// files, no symbolic link, a few KiB.
+var markerOptions = safefile.Options{Max: 4096, NoFollow: true}
 
 // ForgetSignInFailure drops the marker, after a successful sign-in.
 func (f File) ForgetSignInFailure(key string) error {

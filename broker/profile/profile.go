@@ -6,6 +6,7 @@
 package profile
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
+	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
 // Profile is a named set of provider settings. Fields left empty fall back to
@@ -49,19 +53,22 @@ type Profile struct {
 	APITrustHosts []string `json:"api_trust_hosts,omitempty"`
 	// APITimeout bounds one API call of api and proxy (default 100s, as the
 	// Python client waits).
-	APITimeout Duration `json:"api_timeout,omitempty"`
+	APITimeout *Duration `json:"api_timeout,omitempty"`
 
 	// Defaults for flags, so a profile can carry them too.
-	CacheDir     string   `json:"cache_dir,omitempty"`
-	Store        string   `json:"store,omitempty"`
-	MinValid     Duration `json:"min_valid,omitempty"`
-	Timeout      Duration `json:"timeout,omitempty"`
-	LoginTimeout Duration `json:"login_timeout,omitempty"`
-	LockTimeout  Duration `json:"lock_timeout,omitempty"`
-	CAFile       string   `json:"ca_file,omitempty"`
+	CacheDir string `json:"cache_dir,omitempty"`
+	Store    string `json:"store,omitempty"`
+	// Durations are pointers: nil is "not set here", and an explicit "0s"
+	// means what it says (--min-valid 0s: serve until expiry).
+	MinValid        *Duration `json:"min_valid,omitempty"`
+	Timeout         *Duration `json:"timeout,omitempty"`
+	LoginTimeout    *Duration `json:"login_timeout,omitempty"`
+	LockTimeout     *Duration `json:"lock_timeout,omitempty"`
+	DefaultLifetime *Duration `json:"default_lifetime,omitempty"`
+	CAFile          string    `json:"ca_file,omitempty"`
 	// RetrySignInAfter: how long an abandoned, denied or timed-out sign-in
 	// keeps callers without a terminal from opening another (default 10m).
-	RetrySignInAfter Duration `json:"retry_signin_after,omitempty"`
+	RetrySignInAfter *Duration `json:"retry_signin_after,omitempty"`
 }
 
 // Duration reads "90s" or "5m" from JSON.
@@ -120,32 +127,61 @@ func DefaultConfigPath() string {
 }
 
 // LoadConfig reads the config file. A missing file is an empty config unless
-// the user named it explicitly.
+// the user named it explicitly. It decides where secrets are sent, so it is
+// read as a cache file is: without blocking, at most maxConfigSize, and
+// refused when another user owns it or others can change it (store.AccessOf).
+// A pipe works too (--config <(make-config)).
 func LoadConfig(path string, explicit bool) (Config, error) {
 	var c Config
 	if path == "" {
 		return c, nil
 	}
-	data, err := os.ReadFile(path)
+	data, access, err := readConfig(path)
 	if errors.Is(err, fs.ErrNotExist) && !explicit {
 		return c, nil
 	}
 	if err != nil {
-		return c, fmt.Errorf("%w: cannot read config file: %v", ErrConfig, err)
+		return c, err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	if len(bytes.TrimSpace(data)) == 0 {
+		return c, fmt.Errorf("%w: the config file %s is empty", ErrConfig, path)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return c, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
 	}
 	for name, p := range c.Profiles {
-		if p.ClientSecret != "" {
-			if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 && secretModeMatters {
-				return c, fmt.Errorf("%w: %s holds a client_secret for profile %q but other users can read it; run: chmod 600 %s", ErrConfig, path, name, path)
-			}
+		if p.ClientSecret != "" && access == store.ReadableByOthers {
+			return c, fmt.Errorf("%w: %s holds a client_secret for profile %q but other users can read it; run: chmod 600 %s", ErrConfig, path, name, path)
 		}
 	}
 	return c, nil
+}
+
+// maxConfigSize bounds what is read of a config file; real ones are a few KiB.
+const maxConfigSize = 1 << 20
+
+// readConfig reads the config file and says who else can read it, refusing
+// one that others could change.
+func readConfig(path string) ([]byte, store.Access, error) {
+	f, info, err := safefile.Open(path, safefile.Options{Pipe: true})
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: cannot read the config file: %w", ErrConfig, err)
+	}
+	defer f.Close()
+	access := store.AccessOf(info)
+	switch access {
+	case store.OtherOwner:
+		return nil, 0, fmt.Errorf("%w: the config file %s belongs to another user, and it decides where secrets are sent; use a copy of your own (--config or FOURINSIGHT_CONFIG)", ErrConfig, path)
+	case store.WritableByOthers:
+		return nil, 0, fmt.Errorf("%w: the config file %s is writable by other users (mode %04o), and it decides where secrets are sent; run: chmod go-w %s", ErrConfig, path, info.Mode().Perm(), path)
+	}
+	data, err := safefile.ReadAll(f, maxConfigSize)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: cannot read the config file %s: %v", ErrConfig, path, err)
+	}
+	return data, access, nil
 }
 
 // Profile returns the named profile: the built-in one, a config profile, or
@@ -161,7 +197,11 @@ func (c Config) Profile(name string) (Profile, error) {
 	if name == DefaultProfile {
 		b := Builtin4insight()
 		if ok {
+			// trust_hosts add to 4insight's own hosts (an organisation's
+			// provider besides them); every other setting replaces.
+			hosts := append(b.TrustHosts, p.TrustHosts...)
 			b = Overlay(b, p)
+			b.TrustHosts = hosts
 		}
 		return b, nil
 	}
@@ -194,8 +234,8 @@ func Overlay(base, top Profile) Profile {
 			*dst = v
 		}
 	}
-	dur := func(dst *Duration, v Duration) {
-		if v != 0 {
+	dur := func(dst **Duration, v *Duration) {
+		if v != nil {
 			*dst = v
 		}
 	}
@@ -223,6 +263,7 @@ func Overlay(base, top Profile) Profile {
 	dur(&base.Timeout, top.Timeout)
 	dur(&base.LoginTimeout, top.LoginTimeout)
 	dur(&base.LockTimeout, top.LockTimeout)
+	dur(&base.DefaultLifetime, top.DefaultLifetime)
 	str(&base.CAFile, top.CAFile)
 	dur(&base.RetrySignInAfter, top.RetrySignInAfter)
 	return base

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,11 +45,11 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := c.Profile("")
-	if err != nil || p.Name != "corp" || p.Issuer != "https://idp.example" || time.Duration(p.MinValid) != 5*time.Minute {
+	if err != nil || p.Name != "corp" || p.Issuer != "https://idp.example" || p.MinValid == nil || time.Duration(*p.MinValid) != 5*time.Minute {
 		t.Fatalf("default profile = %+v, %v", p, err)
 	}
 	b, _ := c.Profile("4insight")
-	if b.SignInURL != "https://4insight.io/auth" || b.TrustHosts[0] != "extra.example" {
+	if b.SignInURL != "https://4insight.io/auth" || !slices.Contains(b.TrustHosts, "extra.example") || !slices.Contains(b.TrustHosts, "*.4insight.io") {
 		t.Fatalf("4insight overlay = %+v", b)
 	}
 	if _, err := c.Profile("nope"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "corp") {

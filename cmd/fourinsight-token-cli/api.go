@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -148,9 +149,10 @@ func (a *app) apiClient() (*apicall.Client, apicall.Target, error) {
 		return nil, apicall.Target{}, err
 	}
 	target := apicall.Target{Base: base, TrustHosts: p.APITrustHosts, RefuseInternal: p.Name == profile.DefaultProfile}
-	timeout := time.Duration(p.APITimeout)
-	if timeout <= 0 {
-		timeout = cliargs.DefaultAPITimeout
+	// Resolve has refused a negative or zero --api-timeout.
+	timeout := cliargs.DefaultAPITimeout
+	if p.APITimeout != nil {
+		timeout = time.Duration(*p.APITimeout)
 	}
 	transport, err := flows.NewTransport(p.CAFile)
 	if err != nil {
@@ -162,7 +164,7 @@ func (a *app) apiClient() (*apicall.Client, apicall.Target, error) {
 	return &apicall.Client{
 		HTTP:      &http.Client{Transport: transport, CheckRedirect: sameOriginRedirects},
 		Tokens:    &sessionTokens{b: b, key: key},
-		UserAgent: "fourinsight-token/" + version,
+		UserAgent: "fourinsight-token/" + userAgentVersion(),
 		Timeout:   timeout,
 		Logf:      b.Logf,
 	}, target, nil
@@ -227,4 +229,16 @@ func (t *sessionTokens) Renew(ctx context.Context, rejected string) (string, err
 func terminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// userAgentVersion is the version for the User-Agent header: the release's,
+// the module version go install stamped, or "dev" for a checkout without one.
+func userAgentVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
 }

@@ -1,10 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"text/tabwriter"
 	"time"
 
@@ -23,7 +23,10 @@ func (a *app) get(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return out.Write(a.stdout, e, key)
+	if _, stopped := caught(ctx); stopped {
+		return nil // saved; whoever asked is going away (run reports it)
+	}
+	return a.writeOutput(out, e, key)
 }
 
 // token returns a token for the session, as get, exec and git-credential
@@ -62,15 +65,15 @@ func (a *app) login(ctx context.Context) error {
 	if e.Meta != nil && e.Meta.Subject != "" {
 		who = " as " + e.Meta.Subject
 	}
-	fmt.Fprintf(a.stderr, "Signed in%s: session %s, token valid until %s.\n", who, sessionName(key), e.ExpiresAt.Local().Format(time.RFC1123))
-	if a.cli.Output == "" {
+	fmt.Fprintf(a.stderr, "Signed in%s: session %s, token valid until %s.\n", who, store.SessionName(key), e.ExpiresAt.Local().Format(time.RFC1123))
+	if a.cli.Output == "" && a.cli.OutputFile == "" {
 		return nil
 	}
 	out, err := cliargs.NewOutput(a.cli.Output)
 	if err != nil {
 		return err
 	}
-	return out.Write(a.stdout, e, key)
+	return a.writeOutput(out, e, key)
 }
 
 // logout forgets one session or all of them.
@@ -94,9 +97,9 @@ func (a *app) logout(ctx context.Context) error {
 			return err
 		}
 		if found {
-			fmt.Fprintf(a.stderr, "Logged out of session %s.\n", sessionName(k))
+			fmt.Fprintf(a.stderr, "Logged out of session %s.\n", store.SessionName(k))
 		} else if !a.cli.Logout.All {
-			fmt.Fprintf(a.stderr, "No session %s to log out of.\n", sessionName(k))
+			fmt.Fprintf(a.stderr, "No session %s to log out of.\n", store.SessionName(k))
 		}
 	}
 	if a.cli.Logout.All && len(keys) == 0 {
@@ -136,6 +139,8 @@ func (a *app) status() error {
 	for _, s := range infos {
 		expires := "-"
 		switch {
+		case s.Unusable:
+			expires = "unusable: " + s.Problem
 		case s.Problem != "":
 			expires = "unreadable: " + s.Problem
 		case !s.ExpiresAt.IsZero():
@@ -148,21 +153,9 @@ func (a *app) status() error {
 		if s.RefreshToken {
 			refresh = "yes"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sessionName(s.Session), dash(s.Flow), dash(first(s.Provider, s.TokenHost)), expires, refresh, dash(s.Subject), dash(s.WrittenBy))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", store.SessionName(s.Session), dash(s.Flow), dash(cmp.Or(s.Provider, s.TokenHost)), expires, refresh, dash(s.Subject), dash(s.WrittenBy))
 	}
 	return w.Flush()
-}
-
-func (a *app) version() error {
-	fmt.Fprintf(a.stdout, "fourinsight-token %s (commit %s, %s, %s/%s)\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return nil
-}
-
-func sessionName(key string) string {
-	if key == "" {
-		return "(default)"
-	}
-	return key
 }
 
 func dash(s string) string {
@@ -170,11 +163,4 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func first(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/testtool"
 )
 
 // isolate keeps a test's runs away from the real user's config, cache and
@@ -240,28 +242,6 @@ func TestGitHost(t *testing.T) {
 	}
 }
 
-func TestGitMayAnswer(t *testing.T) {
-	tests := []struct {
-		protocol, host string
-		want           bool
-	}{
-		{"https", "git.example.com", true},
-		{"https", "", false},
-		{"http", "git.example.com", false},
-		{"http", "localhost:3000", true},
-		{"http", "127.0.0.1", true},
-		{"http", "[::1]:80", true},
-		{"http", "127.0.0.1.example.com", false},
-		{"cert", "", false},
-		{"ssh", "git.example.com", false},
-	}
-	for _, tt := range tests {
-		if got := gitMayAnswer(tt.protocol, tt.host); got != tt.want {
-			t.Errorf("gitMayAnswer(%q, %q) = %v, want %v", tt.protocol, tt.host, got, tt.want)
-		}
-	}
-}
-
 func TestSetupKubectlPrints(t *testing.T) {
 	isolate(t)
 	self, err := selfCommand()
@@ -317,9 +297,7 @@ func TestSetupKubectlPrints(t *testing.T) {
 // setup kubectl --write merges the user with kubectl config set-credentials;
 // running it again leaves one user with the same exec stanza.
 func TestSetupKubectlWrite(t *testing.T) {
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Skip("kubectl is not installed")
-	}
+	testtool.Need(t, "kubectl")
 	isolate(t)
 	kc := filepath.Join(t.TempDir(), "config")
 	for range 2 {
@@ -364,9 +342,7 @@ func TestSetupKubectlWrite(t *testing.T) {
 // setup git --global sets the helper list of https://HOST to "" and our
 // helper, the same after running it twice.
 func TestSetupGitGlobal(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+	testtool.Need(t, "git")
 	isolate(t)
 	gc := filepath.Join(t.TempDir(), "gitconfig")
 	t.Setenv("GIT_CONFIG_GLOBAL", gc)

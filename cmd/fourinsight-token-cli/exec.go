@@ -7,6 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
+	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
 // defaultTokenEnv is the variable exec, -o env and -o dotenv use.
@@ -71,7 +74,7 @@ func (a *app) exec(ctx context.Context) error {
 		return childExit(127)
 	}
 	if err != nil {
-		fmt.Fprintf(a.stderr, "fourinsight-token: cannot run %s: %s\n", args[0], oneLine(err.Error()))
+		fmt.Fprintf(a.stderr, "fourinsight-token: cannot run %s: %s\n", args[0], printable.Line(err.Error()))
 		return childExit(126)
 	}
 
@@ -82,12 +85,12 @@ func (a *app) exec(ctx context.Context) error {
 
 	cmd := &exec.Cmd{Path: path, Args: args, Stdin: a.stdin, Stdout: a.stdout, Stderr: a.stderr}
 	cmd.Env = append(envWithout(os.Environ(), name), name+"="+e.AccessToken)
-	a.debugf("exec: running %s with the token of session %s in $%s", path, sessionName(key), name)
+	a.debugf("exec: running %s with the token of session %s in $%s", path, store.SessionName(key), name)
 
 	sigs := catchSignals()
 	defer sigs.stop()
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(a.stderr, "fourinsight-token: cannot run %s: %s\n", args[0], oneLine(err.Error()))
+		fmt.Fprintf(a.stderr, "fourinsight-token: cannot run %s: %s\n", args[0], printable.Line(err.Error()))
 		if errors.Is(err, fs.ErrNotExist) {
 			return childExit(127)
 		}

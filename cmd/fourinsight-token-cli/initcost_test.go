@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/testtool"
 )
 
 // Go runs the init of every package it links, at every start: a cached get
@@ -17,9 +19,7 @@ import (
 // linked into fourinsight-token may compile one at init (compile it where
 // it is used, or check by hand). See docs/performance.md.
 func TestNoRegexpCompiledAtInit(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("go is not installed")
-	}
+	testtool.Need(t, "go")
 	const module = "github.com/fourinsight-token/fourinsight-token"
 	for _, goos := range []string{"linux", "darwin", "windows"} {
 		cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}\t{{.Dir}}\t{{join .GoFiles \"\\t\"}}", module+"/cmd/fourinsight-token")

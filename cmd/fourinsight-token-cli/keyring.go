@@ -8,24 +8,26 @@ import (
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/broker"
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
-	"github.com/fourinsight-token/fourinsight-token/store"
+	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
+	"github.com/fourinsight-token/fourinsight-token/store/keyring"
 	"golang.org/x/term"
 )
 
 // keyringStore is the --store keyring store: entries in the OS keyring
 // through the fourinsight-token-keyring helper, locks and markers in dir.
 // Nothing here runs the helper; the first Load does.
-func (a *app) keyringStore(dir string, logf flows.Logf) (*store.Keyring, error) {
+func (a *app) keyringStore(dir string, logf flows.Logf) (*keyring.Store, error) {
 	g := a.cli.Globals
-	if err := store.CheckKeyringBackend(g.KeyringBackend); err != nil {
-		return nil, fmt.Errorf("%w: %v", broker.ErrConfig, err)
+	if err := keyring.CheckBackend(g.KeyringBackend); err != nil {
+		return nil, fmt.Errorf("%w: %v", profile.ErrConfig, err)
 	}
-	k := &store.Keyring{Backend: g.KeyringBackend, Dir: dir, Logf: logf}
+	k := &keyring.Store{Backend: g.KeyringBackend, Dir: dir, Logf: logf, EnvPassword: cliargs.SecretEnv(cliargs.KeyringPasswordEnv)}
 	if v := os.Getenv("FOURINSIGHT_KEYRING_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("%w: FOURINSIGHT_KEYRING_TIMEOUT=%q is not a duration such as 5s", broker.ErrConfig, v)
+			return nil, fmt.Errorf("%w: FOURINSIGHT_KEYRING_TIMEOUT=%q is not a duration such as 5s", profile.ErrConfig, v)
 		}
 		k.Timeout = d
 	}
@@ -52,7 +54,7 @@ func (a *app) keyringStore(dir string, logf flows.Logf) (*store.Keyring, error) 
 			return "", err
 		}
 		if again != pw {
-			return "", fmt.Errorf("%w: the two passwords differ; nothing was saved", store.ErrKeyring)
+			return "", fmt.Errorf("%w: the two passwords differ; nothing was saved", keyring.ErrUnusable)
 		}
 		return pw, nil
 	}

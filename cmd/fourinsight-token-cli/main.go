@@ -1,6 +1,7 @@
-// Command fourinsight-token prints OAuth2 access tokens for the 4insight API
-// (or any OpenID provider) from a file-locked cache, signing in only when the
-// cache cannot serve. See docs/ and the command-line contract (cli.md).
+// Command fourinsight-token-cli is fourinsight-token's full command line:
+// every command, sign-ins and refreshes. The fast front, fourinsight-token,
+// answers a plain cached get itself and hands everything else over to this
+// program. See docs/ for the command-line contract.
 package main
 
 import (
@@ -14,24 +15,27 @@ import (
 
 	"github.com/alecthomas/kong"
 	"github.com/fourinsight-token/fourinsight-token/broker"
+	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/internal/apicall"
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
+	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/store"
-)
-
-// Set by the release build (-ldflags "-X main.version=... -X main.commit=...").
-var (
-	version = "dev"
-	commit  = "none"
+	"github.com/fourinsight-token/fourinsight-token/store/keyring"
 )
 
 func main() {
+	// This process may hold a client secret and refresh tokens: no core
+	// dump, and no child inherits the variables secrets came from.
+	nodump.Protect()
+	cliargs.DropEmptyEnv()
+	cliargs.TakeSecretEnv()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // errUsage: the command line itself is wrong (exit 2).
-var errUsage = errors.New("usage error")
+var errUsage = cliargs.ErrUsage
 
 // app is one invocation: parsed flags and the streams it may use.
 type app struct {
@@ -43,18 +47,18 @@ type app struct {
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
-	// A plain get, the call made thousands of times a day, skips kong's
-	// start-up cost (see parseFast); every other command line goes to kong.
-	cmd := "get"
-	var parser *kong.Kong
-	if !cliargs.ParseFast(args, &a.cli) {
-		var code int
-		if parser, cmd, code = a.parse(args); parser == nil {
-			return code
-		}
+	// kong alone reads the command line here: the plain gets that must start
+	// fast are answered by the front, with its own parser.
+	parser, cmd, code := a.parse(args)
+	if parser == nil {
+		return code
 	}
 
-	var err error
+	err := a.checkOutputFile(strings.Fields(cmd)[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "fourinsight-token: %s\n", printable.Line(err.Error()))
+		return exitCode(err)
+	}
 	ctx, stop := notifyContextLazily(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
@@ -88,8 +92,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if code, ok := asChildExit(err); ok {
 		return code // exec: the command's status, reported by the command
 	}
+	if sig, ok := caught(ctx); ok && cmd != "proxy" { // a signal is how a proxy is stopped
+		// Work already sent (a refresh, a code exchange) was finished and
+		// saved; now end as the signal asked, with its status.
+		msg := "stopped by " + signalName(sig)
+		if err != nil {
+			msg += ": " + printable.Line(explain(err))
+		} else {
+			msg += " after finishing its work; run it again for the output"
+		}
+		fmt.Fprintf(stderr, "fourinsight-token: %s\n", msg)
+		return 128 + signalNumber(sig)
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "fourinsight-token: %s\n", oneLine(explain(err)))
+		fmt.Fprintf(stderr, "fourinsight-token: %s\n", printable.Line(explain(err)))
 		return exitCode(err)
 	}
 	return 0
@@ -98,7 +114,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // parse reads the command line with kong: the command, or a nil parser and
 // the exit status when there is nothing to run (--help, a usage error).
 // An option that changes how kong reads flags (resolvers, variables, hooks)
-// must be mirrored in parseFast; fastparse_test.go compares the two.
+// must be mirrored in the front's cliargs.ParseFast; fastparse_test.go
+// compares the two.
 func (a *app) parse(args []string) (*kong.Kong, string, int) {
 	exited := -1
 	parser, err := kong.New(&a.cli,
@@ -106,7 +123,10 @@ func (a *app) parse(args []string) (*kong.Kong, string, int) {
 		kong.Description("Print an OAuth2 access token for the 4insight API, from the cache or after a sign-in.\n\n  TOKEN=$(fourinsight-token -s ws0)\n\nExit status: 0 ok, 1 unexpected, 2 usage/config/bad input, 3 sign-in needed but not allowed, 4 provider refused, 5 no answer in time, 6 the API answered with an error status (api)."),
 		kong.Writers(a.stdout, a.stderr),
 		kong.Exit(func(code int) { exited = code }),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		// Commands first; then a command's own flags, with its examples
+		// above them; then the flags every command takes.
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, FlagsLast: true}),
+		kong.ExplicitGroups([]kong.Group{{Key: cliargs.GlobalGroup, Title: "Global flags (every command takes them):"}}),
 	)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "fourinsight-token: %v\n", err)
@@ -117,7 +137,7 @@ func (a *app) parse(args []string) (*kong.Kong, string, int) {
 		return nil, "", exited
 	}
 	if err != nil {
-		fmt.Fprintf(a.stderr, "fourinsight-token: %s (see fourinsight-token --help)\n", oneLine(err.Error()))
+		fmt.Fprintf(a.stderr, "fourinsight-token: %s (see fourinsight-token --help)\n", printable.Line(err.Error()))
 		return nil, "", 2
 	}
 	return parser, kctx.Command(), 0
@@ -132,11 +152,11 @@ func exitCode(err error) int {
 		return 3
 	case errors.Is(err, flows.ErrRefused):
 		return 4
-	case errors.Is(err, flows.ErrUnavailable), errors.Is(err, store.ErrLockTimeout), errors.Is(err, store.ErrKeyringTimeout), errors.Is(err, apicall.ErrNoAnswer):
+	case errors.Is(err, flows.ErrUnavailable), errors.Is(err, store.ErrLockTimeout), errors.Is(err, keyring.ErrTimeout), errors.Is(err, apicall.ErrNoAnswer):
 		return 5
-	case errors.Is(err, errUsage), errors.Is(err, broker.ErrConfig), errors.Is(err, broker.ErrMismatch),
+	case errors.Is(err, errUsage), errors.Is(err, profile.ErrConfig), errors.Is(err, profile.ErrMismatch), errors.Is(err, flows.ErrUnsafeEndpoint),
 		errors.Is(err, store.ErrUnsafe), errors.Is(err, store.ErrBadKey), errors.Is(err, flows.ErrBadPackage),
-		errors.Is(err, store.ErrKeyring), errors.Is(err, store.ErrOtherStore), errors.Is(err, apicall.ErrNotAllowed):
+		errors.Is(err, keyring.ErrUnusable), errors.Is(err, store.ErrOtherStore), errors.Is(err, apicall.ErrNotAllowed):
 		return 2
 	}
 	return 1
@@ -164,5 +184,3 @@ func explain(err error) string {
 	}
 	return err.Error() + " — " + hint
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fourinsight-token/fourinsight-token/internal/apicall"
 	"github.com/fourinsight-token/fourinsight-token/internal/proxy"
+	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
 // proxy serves the authenticating loopback proxy until SIGINT or SIGTERM.
@@ -47,9 +48,13 @@ func (a *app) proxy(ctx context.Context) error {
 		Log:            a.stderr,
 	}
 	fmt.Fprintf(a.stderr, "fourinsight-token proxy: listening on %s for %s (session %s); only your user can use it; stop with Ctrl-C\n",
-		proxy.URL(ln), apicall.Redacted(target.Base), sessionName(a.cli.Session))
+		proxy.URL(ln), apicall.Redacted(target.Base), store.SessionName(a.cli.Session))
 	if c.PrintURL {
 		fmt.Fprintln(a.stdout, proxy.URL(ln))
 	}
-	return p.Serve(ctx, ln)
+	if err := p.Serve(ctx, ln); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stderr, "fourinsight-token proxy: stopped")
+	return nil
 }

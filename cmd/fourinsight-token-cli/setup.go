@@ -23,17 +23,18 @@ func (a *app) setup() (*broker.Broker, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	// Long waits (a slow provider, a retry) are said on stderr, -v or not.
+	notice := func(msg string) { fmt.Fprintln(a.stderr, "fourinsight-token: "+msg) }
 	b := &broker.Broker{
 		Settings:         r.Settings,
 		MinValid:         r.MinValid,
+		DefaultLifetime:  r.DefaultLifetime,
 		LockTimeout:      r.LockTimeout,
 		LoginTimeout:     r.LoginTimeout,
 		RetrySignInAfter: r.RetrySignInAfter,
-		HTTP:             flows.HTTPOptions{Timeout: r.Timeout, CAFile: r.Settings.Profile.CAFile},
+		HTTP:             flows.HTTPOptions{Timeout: r.Timeout, CAFile: r.Settings.Profile.CAFile, Notice: notice},
 		Stderr:           a.stderr,
-	}
-	if b.RetrySignInAfter == 0 {
-		b.RetrySignInAfter = broker.DefaultRetrySignInAfter
+		Replace:          g.Force,
 	}
 	if g.Verbose {
 		b.Logf = func(format string, args ...any) {
@@ -45,6 +46,7 @@ func (a *app) setup() (*broker.Broker, string, error) {
 	}
 	file := store.File{Dir: r.Dir, Notice: func(msg string) { fmt.Fprintln(a.stderr, msg) }}
 	b.Locks = file
+	b.Memory = file
 	b.Store = file
 	if r.Settings.Profile.Store == "keyring" {
 		if b.Store, err = a.keyringStore(r.Dir, b.Logf); err != nil {
@@ -59,7 +61,6 @@ func (a *app) setup() (*broker.Broker, string, error) {
 func (a *app) interaction(login, allowed bool) broker.Interaction {
 	g := a.cli.Globals
 	in := broker.Interaction{
-		Allowed:   allowed && !g.NonInteractive && !ciMode(),
 		Login:     login,
 		Out:       a.stderr,
 		NoBrowser: g.NoBrowser,
@@ -67,6 +68,8 @@ func (a *app) interaction(login, allowed bool) broker.Interaction {
 		// session, or an SSH login.
 		OpenBrowser: flows.BrowserOpener(),
 	}
+	in.NotAllowedBecause = a.notInteractive(allowed)
+	in.Allowed = in.NotAllowedBecause == ""
 	if login && !isTerminal(a.stdin) {
 		// login reads the paste package from stdin when it is piped in.
 		r := bufio.NewReader(a.stdin)
@@ -85,6 +88,25 @@ func (a *app) interaction(login, allowed bool) broker.Interaction {
 		in.Terminal = true
 	}
 	return in
+}
+
+// notInteractive says why no sign-in may start in this run, and the way
+// out; "" when one may. consumerAllows is false when the consumer said it
+// cannot interact (kubectl's interactive: false).
+func (a *app) notInteractive(consumerAllows bool) string {
+	login := "fourinsight-token login"
+	if s := a.cli.Session; s != "" {
+		login += " -s " + s
+	}
+	switch {
+	case !consumerAllows:
+		return "kubectl runs this credential plugin non-interactively (spec.interactive: false), so nobody can answer a sign-in; sign in first in a terminal: " + login
+	case a.cli.NonInteractive:
+		return "--non-interactive (or FOURINSIGHT_NON_INTERACTIVE) is set; sign in where a person can answer, without it: " + login
+	case ciMode():
+		return fmt.Sprintf("CI=%s is set, which makes every run non-interactive; in CI use a service account (FOURINSIGHT_CLIENT_ID and FOURINSIGHT_CLIENT_SECRET or --client-secret-file, --flow client); on your own machine unset CI and run: %s", os.Getenv("CI"), login)
+	}
+	return ""
 }
 
 // readLine reads one answer, giving up when ctx is done.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"github.com/fourinsight-token/fourinsight-token/internal/kubeexec"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
@@ -159,7 +160,7 @@ func (a *app) setupKubectl() error {
 	cmd := exec.Command(kubectl, kargs...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%w: kubectl config set-credentials failed (%v): %s", errUsage, err, oneLine(out.String()))
+		return fmt.Errorf("%w: kubectl config set-credentials failed (%v): %s", errUsage, err, printable.Line(out.String()))
 	}
 	fmt.Fprintf(a.stderr, "Wrote kubeconfig user %s (exec plugin %s). Use it with:\n  kubectl config set-context --current --user=%s\n", user, self, user)
 	return nil
@@ -223,7 +224,7 @@ func (a *app) setupGit() error {
 		cmd := exec.Command(gitPath, args...)
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("%w: git config %s failed (%v): %s", errUsage, scope, err, oneLine(out.String()))
+			return fmt.Errorf("%w: git config %s failed (%v): %s", errUsage, scope, err, printable.Line(out.String()))
 		}
 	}
 	fmt.Fprintf(a.stderr, "Set %s.helper (%s) to fourinsight-token. Try it with:\n  git ls-remote https://%s/PATH\n", section, strings.TrimPrefix(scope, "--"), host)

@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -28,18 +29,70 @@ type lazySignalContext struct {
 	parent  context.Context
 	signals []os.Signal
 
-	once  sync.Once
-	armed atomic.Bool
-	ctx   context.Context
-	stop  context.CancelFunc
+	once   sync.Once
+	armed  atomic.Bool
+	ctx    context.Context
+	stop   context.CancelFunc
+	caught atomic.Value // the os.Signal that cancelled ctx
 }
 
 func (l *lazySignalContext) arm() context.Context {
 	l.once.Do(func() {
-		l.ctx, l.stop = signal.NotifyContext(l.parent, l.signals...)
+		ctx, cancel := context.WithCancel(l.parent)
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, l.signals...)
+		done := make(chan struct{})
+		go func() {
+			select {
+			case sig := <-ch:
+				l.caught.Store(sig)
+				cancel()
+			case <-done:
+			}
+		}()
+		var stopOnce sync.Once
+		l.ctx = ctx
+		l.stop = func() {
+			stopOnce.Do(func() {
+				signal.Stop(ch)
+				close(done)
+				cancel()
+			})
+		}
 		l.armed.Store(true)
 	})
 	return l.ctx
+}
+
+// caught reports the signal that interrupted ctx (made by
+// notifyContextLazily), if one did.
+func caught(ctx context.Context) (os.Signal, bool) {
+	l, ok := ctx.(*lazySignalContext)
+	if !ok {
+		return nil, false
+	}
+	sig, ok := l.caught.Load().(os.Signal)
+	return sig, ok
+}
+
+// signalNumber is the signal's number, for the exit status 128+N that
+// shells report for a process a signal ended.
+func signalNumber(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return int(s)
+	}
+	return 1
+}
+
+// signalName names the signal as kill(1) does: SIGINT, SIGTERM.
+func signalName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT (Ctrl-C)"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
 }
 
 // cancel stops the handler, or, if none was installed, cancels without one.

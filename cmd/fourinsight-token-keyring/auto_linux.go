@@ -7,14 +7,15 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/99designs/keyring"
-	"github.com/fourinsight-token/fourinsight-token/store"
+	ring "github.com/99designs/keyring"
+	"github.com/fourinsight-token/fourinsight-token/internal/dbusaddr"
+	"github.com/fourinsight-token/fourinsight-token/store/keyring"
 	"github.com/godbus/dbus"
 )
 
 // keyctlPerm: possessor and user may do everything, group and others nothing.
 func keyctlPerm() uint32 {
-	return keyring.GetPermissions(keyring.KEYCTL_PERM_ALL, keyring.KEYCTL_PERM_ALL, 0, 0)
+	return ring.GetPermissions(ring.KEYCTL_PERM_ALL, ring.KEYCTL_PERM_ALL, 0, 0)
 }
 
 // CollectionEnv names the Secret Service collection explicitly.
@@ -32,16 +33,16 @@ const (
 func autoBackend() (string, error) {
 	if conn, err := dbus.SessionBus(); err == nil {
 		if busHas(conn, secretsName) {
-			return store.BackendSecretService, nil
+			return keyring.BackendSecretService, nil
 		}
 		if os.Getenv("DISABLE_KWALLET") != "1" && busHas(conn, "org.kde.kwalletd5") {
-			return store.BackendKWallet, nil
+			return keyring.BackendKWallet, nil
 		}
 	}
 	if passReady() {
-		return store.BackendPass, nil
+		return keyring.BackendPass, nil
 	}
-	return store.BackendFile, nil
+	return keyring.BackendFile, nil
 }
 
 // busHas: the name has an owner, or the bus can start one.
@@ -87,7 +88,7 @@ func collection() string {
 // before anything is read (so that no sign-in happens whose result could not
 // be saved) and before the library would try to create it on a write.
 func checkBackend(name string) error {
-	if name != store.BackendSecretService {
+	if name != keyring.BackendSecretService {
 		return nil
 	}
 	conn, err := dbus.SessionBus()
@@ -115,7 +116,7 @@ func checkBackend(name string) error {
 // lockedHint explains a failure of the Secret Service whose collection is
 // locked: the unlock prompt could not be shown (no desktop) or was dismissed.
 func lockedHint(name string) string {
-	if name != store.BackendSecretService {
+	if name != keyring.BackendSecretService {
 		return ""
 	}
 	conn, err := dbus.SessionBus()
@@ -154,12 +155,12 @@ func isQuota(err error) bool { return errors.Is(err, syscall.EDQUOT) }
 
 func platformUnavailable(name string) string {
 	switch name {
-	case store.BackendSecretService, store.BackendKWallet:
-		if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a == "" || a == "disabled:" {
+	case keyring.BackendSecretService, keyring.BackendKWallet:
+		if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a == "" || a == dbusaddr.Disabled {
 			return fmt.Sprintf("the %s keyring needs a D-Bus session bus, and there is none (DBUS_SESSION_BUS_ADDRESS is not set); see docs/keyring.md for headless machines, or choose another with --keyring-backend", name)
 		}
 		return fmt.Sprintf("the %s keyring is not reachable: the D-Bus session bus at DBUS_SESSION_BUS_ADDRESS does not answer; choose another with --keyring-backend", name)
-	case store.BackendPass:
+	case keyring.BackendPass:
 		return "the pass keyring needs the pass program on PATH; install it (and run pass init), or choose another with --keyring-backend"
 	}
 	return ""

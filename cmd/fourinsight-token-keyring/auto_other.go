@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"runtime"
 
-	"github.com/fourinsight-token/fourinsight-token/store"
+	"github.com/fourinsight-token/fourinsight-token/store/keyring"
 )
 
 // autoBackend off Linux: the macOS Keychain or Windows Credential Manager;
@@ -15,17 +15,17 @@ import (
 func autoBackend() (string, error) {
 	switch runtime.GOOS {
 	case "darwin":
-		if isAvailable(store.BackendKeychain) {
-			return store.BackendKeychain, nil
+		if isAvailable(keyring.BackendKeychain) {
+			return keyring.BackendKeychain, nil
 		}
-		return "", fmt.Errorf("%s", platformUnavailable(store.BackendKeychain))
+		return "", fmt.Errorf("%s", platformUnavailable(keyring.BackendKeychain))
 	case "windows":
-		return store.BackendWinCred, nil
+		return keyring.BackendWinCred, nil
 	}
 	if passReady() {
-		return store.BackendPass, nil
+		return keyring.BackendPass, nil
 	}
-	return store.BackendFile, nil
+	return keyring.BackendFile, nil
 }
 
 func collection() string { return "" }
@@ -39,10 +39,10 @@ func isQuota(error) bool { return false }
 func lockedHint(string) string { return "" }
 
 func platformUnavailable(name string) string {
-	if name == store.BackendKeychain && runtime.GOOS == "darwin" {
-		return "this build of " + store.HelperName + " has no macOS Keychain support (it was built without cgo); reinstall it with CGO_ENABLED=1, or choose --keyring-backend file or pass"
+	if name == keyring.BackendKeychain && runtime.GOOS == "darwin" {
+		return "this build of " + keyring.HelperName + " has no macOS Keychain support (it was built without cgo); reinstall it with CGO_ENABLED=1, or choose --keyring-backend file or pass"
 	}
-	if name == store.BackendPass && runtime.GOOS != "windows" {
+	if name == keyring.BackendPass && runtime.GOOS != "windows" {
 		return "the pass keyring needs the pass program on PATH; install it (and run pass init), or choose another with --keyring-backend"
 	}
 	return ""

@@ -9,24 +9,21 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/99designs/keyring"
-	"github.com/fourinsight-token/fourinsight-token/store"
+	ring "github.com/99designs/keyring"
+	"github.com/fourinsight-token/fourinsight-token/store/keyring"
 )
-
-// PasswordEnv holds the encrypted-file backend's password.
-const PasswordEnv = "FOURINSIGHT_KEYRING_PASSWORD"
 
 // secretServicePrefix namespaces our items in the Secret Service: its
 // collections (the login keyring) are shared by every application.
-const secretServicePrefix = store.KeyringService + "/"
+const secretServicePrefix = keyring.Service + "/"
 
 // maxItemSize is what a backend can hold, where that is less than any
 // entry could need. Windows Credential Manager keeps at most
 // CRED_MAX_CREDENTIAL_BLOB_SIZE (5*512) bytes; a kernel key's payload is at
 // most 32767 bytes (and the user's key quota is often smaller).
 var maxItemSize = map[string]int{
-	store.BackendWinCred: 5 * 512,
-	store.BackendKeyctl:  32767,
+	keyring.BackendWinCred: 5 * 512,
+	keyring.BackendKeyctl:  32767,
 }
 
 // errNeedPassword: the file backend has no password to work with.
@@ -34,18 +31,18 @@ var errNeedPassword = errors.New("the encrypted keyring file needs its password"
 
 // server answers requests; it keeps opened backends for the next request.
 type server struct {
-	open     map[string]keyring.Keyring // by backend name (not for file)
+	open     map[string]ring.Keyring // by backend name (not for file)
 	autoName string
 	autoErr  error
 	autoDone bool
 }
 
-func newServer() *server { return &server{open: map[string]keyring.Keyring{}} }
+func newServer() *server { return &server{open: map[string]ring.Keyring{}} }
 
 // available lists the backends this build can use here.
 func available() []string {
 	var out []string
-	for _, b := range keyring.AvailableBackends() {
+	for _, b := range ring.AvailableBackends() {
 		out = append(out, string(b))
 	}
 	return out
@@ -71,36 +68,36 @@ func (s *server) auto() (string, error) {
 	return s.autoName, s.autoErr
 }
 
-func (s *server) handle(req store.KeyringRequest) store.KeyringResponse {
-	if req.V != store.KeyringProtocol {
-		return refuse(store.CodeBadRequest, "this %s speaks protocol %d, not %d; install fourinsight-token and %s from the same release", store.HelperName, store.KeyringProtocol, req.V, store.HelperName)
+func (s *server) handle(req keyring.Request) keyring.Response {
+	if req.V != keyring.Protocol {
+		return refuse(keyring.CodeBadRequest, "this %s speaks protocol %d, not %d; install fourinsight-token and %s from the same release", keyring.HelperName, keyring.Protocol, req.V, keyring.HelperName)
 	}
 	switch req.Op {
-	case store.OpGet, store.OpSet, store.OpDelete:
-		if _, ok := store.SessionOfItem(req.Key); !ok {
-			return refuse(store.CodeBadRequest, "%q is not a session's item name", req.Key)
+	case keyring.OpGet, keyring.OpSet, keyring.OpDelete:
+		if _, ok := keyring.SessionOfItem(req.Key); !ok {
+			return refuse(keyring.CodeBadRequest, "%q is not a session's item name", req.Key)
 		}
-	case store.OpList, store.OpProbe:
+	case keyring.OpList, keyring.OpProbe:
 	default:
-		return refuse(store.CodeBadRequest, "unknown operation %q", req.Op)
+		return refuse(keyring.CodeBadRequest, "unknown operation %q", req.Op)
 	}
 	name := req.Backend
 	if name == "" || name == "auto" {
 		var err error
 		if name, err = s.auto(); err != nil {
-			return refuse(store.CodeUnavailable, "%v", err)
+			return refuse(keyring.CodeUnavailable, "%v", err)
 		}
 	}
-	if err := store.CheckKeyringBackend(name); err != nil || name == "auto" {
-		return refuse(store.CodeBadRequest, "unknown keyring backend %q", name)
+	if err := keyring.CheckBackend(name); err != nil || name == "auto" {
+		return refuse(keyring.CodeBadRequest, "unknown keyring backend %q", name)
 	}
 	if !isAvailable(name) {
-		resp := refuse(store.CodeUnavailable, "%s", unavailable(name))
+		resp := refuse(keyring.CodeUnavailable, "%s", unavailable(name))
 		resp.Backend = name
 		return resp
 	}
-	var resp store.KeyringResponse
-	if name == store.BackendFile {
+	var resp keyring.Response
+	if name == keyring.BackendFile {
 		resp = s.file(req)
 	} else {
 		resp = s.native(name, req)
@@ -111,25 +108,25 @@ func (s *server) handle(req store.KeyringRequest) store.KeyringResponse {
 
 // config is the keyring configuration for one backend: everything under
 // the service "fourinsight-token", in the places users look for it.
-func config(name string) keyring.Config {
-	cfg := keyring.Config{
-		AllowedBackends: []keyring.BackendType{keyring.BackendType(name)},
-		ServiceName:     store.KeyringService,
+func config(name string) ring.Config {
+	cfg := ring.Config{
+		AllowedBackends: []ring.BackendType{ring.BackendType(name)},
+		ServiceName:     keyring.Service,
 	}
 	switch name {
-	case store.BackendSecretService:
+	case keyring.BackendSecretService:
 		cfg.LibSecretCollectionName = collection()
-	case store.BackendKWallet:
+	case keyring.BackendKWallet:
 		cfg.ServiceName = "kdewallet" // the wallet: the user's default one
-		cfg.KWalletAppID = store.KeyringService
-		cfg.KWalletFolder = store.KeyringService
-	case store.BackendKeychain:
+		cfg.KWalletAppID = keyring.Service
+		cfg.KWalletFolder = keyring.Service
+	case keyring.BackendKeychain:
 		cfg.KeychainTrustApplication = true
 		cfg.KeychainAccessibleWhenUnlocked = true
 		cfg.KeychainSynchronizable = false
-	case store.BackendPass:
-		cfg.PassPrefix = store.KeyringService
-	case store.BackendKeyctl:
+	case keyring.BackendPass:
+		cfg.PassPrefix = keyring.Service
+	case keyring.BackendKeyctl:
 		// The user keyring outlives the process; possessor and user may
 		// read and write, group and others nothing.
 		cfg.KeyCtlScope = "user"
@@ -140,7 +137,7 @@ func config(name string) keyring.Config {
 
 // itemKey is the backend's key for an item name.
 func itemKey(name, item string) string {
-	if name == store.BackendSecretService {
+	if name == keyring.BackendSecretService {
 		return secretServicePrefix + item
 	}
 	return item
@@ -150,13 +147,13 @@ func itemKey(name, item string) string {
 func itemNames(name string, keys []string) []string {
 	out := []string{}
 	for _, k := range keys {
-		if name == store.BackendSecretService {
+		if name == keyring.BackendSecretService {
 			var ok bool
 			if k, ok = strings.CutPrefix(k, secretServicePrefix); !ok {
 				continue
 			}
 		}
-		if _, ok := store.SessionOfItem(k); ok {
+		if _, ok := keyring.SessionOfItem(k); ok {
 			out = append(out, k)
 		}
 	}
@@ -164,78 +161,78 @@ func itemNames(name string, keys []string) []string {
 	return out
 }
 
-func tooLarge(name string, size int) *store.KeyringResponse {
+func tooLarge(name string, size int) *keyring.Response {
 	limit, ok := maxItemSize[name]
 	if !ok || size <= limit {
 		return nil
 	}
-	r := refuse(store.CodeTooLarge, "the entry is %d bytes, more than the %s keyring holds (%d bytes); choose another with --keyring-backend, or use --store file", size, name, limit)
+	r := refuse(keyring.CodeTooLarge, "the entry is %d bytes, more than the %s keyring holds (%d bytes); choose another with --keyring-backend, or use --store file", size, name, limit)
 	return &r
 }
 
 // native serves a request from an OS keyring backend.
-func (s *server) native(name string, req store.KeyringRequest) store.KeyringResponse {
+func (s *server) native(name string, req keyring.Request) keyring.Response {
 	kr, ok := s.open[name]
 	if !ok {
 		var err error
 		if err := checkBackend(name); err != nil {
-			return refuse(store.CodeUnavailable, "%v", err)
+			return refuse(keyring.CodeUnavailable, "%v", err)
 		}
-		if kr, err = keyring.Open(config(name)); err != nil {
-			return refuse(store.CodeUnavailable, "cannot open the %s keyring: %s", name, describe(err))
+		if kr, err = ring.Open(config(name)); err != nil {
+			return refuse(keyring.CodeUnavailable, "cannot open the %s keyring: %s", name, describe(err))
 		}
 		s.open[name] = kr
 	}
 	switch req.Op {
-	case store.OpProbe:
-		return store.KeyringResponse{OK: true}
-	case store.OpGet:
+	case keyring.OpProbe:
+		return keyring.Response{OK: true}
+	case keyring.OpGet:
 		item, err := kr.Get(itemKey(name, req.Key))
-		if errors.Is(err, keyring.ErrKeyNotFound) {
-			return refuse(store.CodeNotFound, "no item %s", req.Key)
+		if errors.Is(err, ring.ErrKeyNotFound) {
+			return refuse(keyring.CodeNotFound, "no item %s", req.Key)
 		}
 		if err != nil {
 			return failed(name, "reading", err)
 		}
-		return store.KeyringResponse{OK: true, Data: string(item.Data)}
-	case store.OpSet:
+		return keyring.Response{OK: true, Data: string(item.Data)}
+	case keyring.OpSet:
 		if r := tooLarge(name, len(req.Data)); r != nil {
 			return *r
 		}
-		err := kr.Set(keyring.Item{
+		err := kr.Set(ring.Item{
 			Key:         itemKey(name, req.Key),
 			Data:        []byte(req.Data),
 			Label:       itemKey(name, req.Key),
 			Description: "fourinsight-token session " + req.Key,
 		})
 		if isQuota(err) {
-			return refuse(store.CodeTooLarge, "the %s keyring has no room for an entry of %d bytes (the kernel's key quota, /proc/sys/kernel/keys/maxbytes); choose another with --keyring-backend, or use --store file", name, len(req.Data))
+			return refuse(keyring.CodeTooLarge, "the %s keyring has no room for an entry of %d bytes (the kernel's key quota, /proc/sys/kernel/keys/maxbytes); choose another with --keyring-backend, or use --store file", name, len(req.Data))
 		}
 		if err != nil {
 			return failed(name, "writing", err)
 		}
-		return store.KeyringResponse{OK: true}
-	case store.OpDelete:
+		return keyring.Response{OK: true}
+	case keyring.OpDelete:
 		err := kr.Remove(itemKey(name, req.Key))
-		if err != nil && !errors.Is(err, keyring.ErrKeyNotFound) {
+		if err != nil && !errors.Is(err, ring.ErrKeyNotFound) {
 			return failed(name, "deleting", err)
 		}
-		return store.KeyringResponse{OK: true}
-	case store.OpList:
+		return keyring.Response{OK: true}
+	case keyring.OpList:
 		keys, err := kr.Keys()
 		if err != nil {
 			return failed(name, "listing", err)
 		}
-		return store.KeyringResponse{OK: true, Keys: itemNames(name, keys)}
+		return keyring.Response{OK: true, Keys: itemNames(name, keys)}
 	}
-	return refuse(store.CodeBadRequest, "unknown operation %q", req.Op)
+	return refuse(keyring.CodeBadRequest, "unknown operation %q", req.Op)
 }
 
-func failed(name, doing string, err error) store.KeyringResponse {
+func failed(name, doing string, err error) keyring.Response {
 	if why := lockedHint(name); why != "" {
-		return refuse(store.CodeUnavailable, "%s", why)
+		return refuse(keyring.CodeUnavailable, "%s", why)
 	}
-	return refuse(store.CodeFailed, "%s the %s keyring: %s", doing, name, describe(err))
+	return refuse(keyring.CodeFailed, "%s the %s keyring: %s", doing, name, describe(err))
 }
 
 // describe renders a library error on one line.
@@ -245,53 +242,53 @@ func describe(err error) string {
 
 // file serves a request from the encrypted-file backend: one JWE file per
 // item in req.FileDir, encrypted with a key derived from the password.
-func (s *server) file(req store.KeyringRequest) store.KeyringResponse {
+func (s *server) file(req keyring.Request) keyring.Response {
 	dir := req.FileDir
 	if dir == "" || !filepath.IsAbs(dir) {
-		return refuse(store.CodeBadRequest, "the file backend needs an absolute directory")
+		return refuse(keyring.CodeBadRequest, "the file backend needs an absolute directory")
 	}
 	password := req.Password
 	if password == "" {
-		password = os.Getenv(PasswordEnv)
+		password = os.Getenv(keyring.PasswordEnv)
 	}
 	kr, err := openFile(dir, password)
 	if err != nil {
-		return refuse(store.CodeUnavailable, "cannot open the encrypted keyring file in %s: %s", dir, describe(err))
+		return refuse(keyring.CodeUnavailable, "cannot open the encrypted keyring file in %s: %s", dir, describe(err))
 	}
 	names, err := fileItems(dir)
 	if err != nil {
-		return failed(store.BackendFile, "listing", err)
+		return failed(keyring.BackendFile, "listing", err)
 	}
-	needPassword := func() store.KeyringResponse {
-		r := refuse(store.CodeNeedPassword, "the encrypted keyring file in %s needs its password (%s)", dir, PasswordEnv)
+	needPassword := func() keyring.Response {
+		r := refuse(keyring.CodeNeedPassword, "the encrypted keyring file in %s needs its password (%s)", dir, keyring.PasswordEnv)
 		r.NewFile = len(names) == 0
 		return r
 	}
-	badPassword := func() store.KeyringResponse {
-		return refuse(store.CodeBadPassword, "the password does not open the encrypted keyring file in %s; check %s (or what was typed)", dir, PasswordEnv)
+	badPassword := func() keyring.Response {
+		return refuse(keyring.CodeBadPassword, "the password does not open the encrypted keyring file in %s; check %s (or what was typed)", dir, keyring.PasswordEnv)
 	}
-	get := func(item string) (string, *store.KeyringResponse) {
+	get := func(item string) (string, *keyring.Response) {
 		it, err := kr.Get(item)
 		switch {
 		case err == nil:
 			return string(it.Data), nil
-		case errors.Is(err, keyring.ErrKeyNotFound):
-			r := refuse(store.CodeNotFound, "no item %s", item)
+		case errors.Is(err, ring.ErrKeyNotFound):
+			r := refuse(keyring.CodeNotFound, "no item %s", item)
 			return "", &r
 		case errors.Is(err, errNeedPassword):
 			r := needPassword()
 			return "", &r
 		case isPathError(err):
-			r := failed(store.BackendFile, "reading", err)
+			r := failed(keyring.BackendFile, "reading", err)
 			return "", &r
 		}
 		r := badPassword() // the JWE did not decrypt
 		return "", &r
 	}
 	switch req.Op {
-	case store.OpProbe:
-		return store.KeyringResponse{OK: true}
-	case store.OpGet:
+	case keyring.OpProbe:
+		return keyring.Response{OK: true}
+	case keyring.OpGet:
 		// A password is needed even for an item that is not there, so
 		// that a wrong or missing one stops fourinsight-token before a
 		// sign-in whose result it could not save.
@@ -299,7 +296,7 @@ func (s *server) file(req store.KeyringRequest) store.KeyringResponse {
 			return needPassword()
 		}
 		data, r := get(req.Key)
-		if r != nil && r.Code == store.CodeNotFound && len(names) > 0 {
+		if r != nil && r.Code == keyring.CodeNotFound && len(names) > 0 {
 			if _, r2 := get(names[0]); r2 != nil {
 				return *r2
 			}
@@ -307,8 +304,8 @@ func (s *server) file(req store.KeyringRequest) store.KeyringResponse {
 		if r != nil {
 			return *r
 		}
-		return store.KeyringResponse{OK: true, Data: data}
-	case store.OpSet:
+		return keyring.Response{OK: true, Data: data}
+	case keyring.OpSet:
 		if password == "" {
 			return needPassword()
 		}
@@ -320,22 +317,22 @@ func (s *server) file(req store.KeyringRequest) store.KeyringResponse {
 			}
 		}
 		if err := setFileAtomic(dir, password, req.Key, []byte(req.Data)); err != nil {
-			return failed(store.BackendFile, "writing", err)
+			return failed(keyring.BackendFile, "writing", err)
 		}
-		return store.KeyringResponse{OK: true}
-	case store.OpDelete:
+		return keyring.Response{OK: true}
+	case keyring.OpDelete:
 		if err := os.Remove(filepath.Join(dir, req.Key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return failed(store.BackendFile, "deleting", err)
+			return failed(keyring.BackendFile, "deleting", err)
 		}
-		return store.KeyringResponse{OK: true}
-	case store.OpList:
-		return store.KeyringResponse{OK: true, Keys: names}
+		return keyring.Response{OK: true}
+	case keyring.OpList:
+		return keyring.Response{OK: true, Keys: names}
 	}
-	return refuse(store.CodeBadRequest, "unknown operation %q", req.Op)
+	return refuse(keyring.CodeBadRequest, "unknown operation %q", req.Op)
 }
 
-func openFile(dir, password string) (keyring.Keyring, error) {
-	cfg := config(store.BackendFile)
+func openFile(dir, password string) (ring.Keyring, error) {
+	cfg := config(keyring.BackendFile)
 	cfg.FileDir = dir
 	cfg.FilePasswordFunc = func(string) (string, error) {
 		if password == "" {
@@ -343,7 +340,7 @@ func openFile(dir, password string) (keyring.Keyring, error) {
 		}
 		return password, nil
 	}
-	return keyring.Open(cfg)
+	return ring.Open(cfg)
 }
 
 // fileItems lists the item files in dir (not the temporary directories of
@@ -362,7 +359,7 @@ func fileItems(dir string) ([]string, error) {
 			keys = append(keys, e.Name())
 		}
 	}
-	return itemNames(store.BackendFile, keys), nil
+	return itemNames(keyring.BackendFile, keys), nil
 }
 
 // setFileAtomic writes an item as the file backend does, but into a
@@ -381,7 +378,7 @@ func setFileAtomic(dir, password, item string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := kr.Set(keyring.Item{Key: item, Data: data}); err != nil {
+	if err := kr.Set(ring.Item{Key: item, Data: data}); err != nil {
 		return err
 	}
 	if err := syncFile(filepath.Join(tmp, item)); err != nil {

@@ -9,23 +9,23 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fourinsight-token/fourinsight-token/store"
+	"github.com/fourinsight-token/fourinsight-token/store/keyring"
 )
 
 const entry = `{"access_token":"eyJhbGciOiJSUzI1NiJ9.unit-test-token.sig","refresh_token":"unit-test-refresh","expires_at":1900000000}`
 
-func fileReq(dir, op, key, data, password string) store.KeyringRequest {
-	return store.KeyringRequest{V: store.KeyringProtocol, Op: op, Backend: store.BackendFile, Key: key, Data: data, FileDir: dir, Password: password}
+func fileReq(dir, op, key, data, password string) keyring.Request {
+	return keyring.Request{V: keyring.Protocol, Op: op, Backend: keyring.BackendFile, Key: key, Data: data, FileDir: dir, Password: password}
 }
 
 // The encrypted-file backend, step by step: what each request answers.
 func TestFileBackend(t *testing.T) {
-	t.Setenv(PasswordEnv, "")
+	t.Setenv(keyring.PasswordEnv, "")
 	dir := filepath.Join(t.TempDir(), "keyring")
 	s := newServer()
 	steps := []struct {
 		name     string
-		req      store.KeyringRequest
+		req      keyring.Request
 		ok       bool
 		code     string
 		data     string
@@ -33,22 +33,22 @@ func TestFileBackend(t *testing.T) {
 		newFile  bool
 		errMatch string
 	}{
-		{name: "list of nothing", req: fileReq(dir, store.OpList, "", "", ""), ok: true, keys: []string{}},
-		{name: "get needs a password, a new one", req: fileReq(dir, store.OpGet, "token.ws0", "", ""), code: store.CodeNeedPassword, newFile: true, errMatch: PasswordEnv},
-		{name: "get with one: not there", req: fileReq(dir, store.OpGet, "token.ws0", "", "pw1"), code: store.CodeNotFound},
-		{name: "set needs a password", req: fileReq(dir, store.OpSet, "token.ws0", entry, ""), code: store.CodeNeedPassword, newFile: true},
-		{name: "set", req: fileReq(dir, store.OpSet, "token.ws0", entry, "pw1"), ok: true},
-		{name: "get", req: fileReq(dir, store.OpGet, "token.ws0", "", "pw1"), ok: true, data: entry},
-		{name: "get needs the password, not a new one", req: fileReq(dir, store.OpGet, "token.ws0", "", ""), code: store.CodeNeedPassword},
-		{name: "wrong password", req: fileReq(dir, store.OpGet, "token.ws0", "", "pw2"), code: store.CodeBadPassword, errMatch: "does not open"},
-		{name: "wrong password, missing item", req: fileReq(dir, store.OpGet, "token", "", "pw2"), code: store.CodeBadPassword},
-		{name: "wrong password cannot write", req: fileReq(dir, store.OpSet, "token", entry, "pw2"), code: store.CodeBadPassword},
-		{name: "default session", req: fileReq(dir, store.OpSet, "token", `{"access_token":"x"}`, "pw1"), ok: true},
-		{name: "list", req: fileReq(dir, store.OpList, "", "", ""), ok: true, keys: []string{"token", "token.ws0"}},
-		{name: "delete", req: fileReq(dir, store.OpDelete, "token.ws0", "", ""), ok: true},
-		{name: "delete again", req: fileReq(dir, store.OpDelete, "token.ws0", "", ""), ok: true},
-		{name: "list after delete", req: fileReq(dir, store.OpList, "", "", ""), ok: true, keys: []string{"token"}},
-		{name: "relative dir", req: fileReq("keyring", store.OpList, "", "", ""), code: store.CodeBadRequest},
+		{name: "list of nothing", req: fileReq(dir, keyring.OpList, "", "", ""), ok: true, keys: []string{}},
+		{name: "get needs a password, a new one", req: fileReq(dir, keyring.OpGet, "token.ws0", "", ""), code: keyring.CodeNeedPassword, newFile: true, errMatch: keyring.PasswordEnv},
+		{name: "get with one: not there", req: fileReq(dir, keyring.OpGet, "token.ws0", "", "pw1"), code: keyring.CodeNotFound},
+		{name: "set needs a password", req: fileReq(dir, keyring.OpSet, "token.ws0", entry, ""), code: keyring.CodeNeedPassword, newFile: true},
+		{name: "set", req: fileReq(dir, keyring.OpSet, "token.ws0", entry, "pw1"), ok: true},
+		{name: "get", req: fileReq(dir, keyring.OpGet, "token.ws0", "", "pw1"), ok: true, data: entry},
+		{name: "get needs the password, not a new one", req: fileReq(dir, keyring.OpGet, "token.ws0", "", ""), code: keyring.CodeNeedPassword},
+		{name: "wrong password", req: fileReq(dir, keyring.OpGet, "token.ws0", "", "pw2"), code: keyring.CodeBadPassword, errMatch: "does not open"},
+		{name: "wrong password, missing item", req: fileReq(dir, keyring.OpGet, "token", "", "pw2"), code: keyring.CodeBadPassword},
+		{name: "wrong password cannot write", req: fileReq(dir, keyring.OpSet, "token", entry, "pw2"), code: keyring.CodeBadPassword},
+		{name: "default session", req: fileReq(dir, keyring.OpSet, "token", `{"access_token":"x"}`, "pw1"), ok: true},
+		{name: "list", req: fileReq(dir, keyring.OpList, "", "", ""), ok: true, keys: []string{"token", "token.ws0"}},
+		{name: "delete", req: fileReq(dir, keyring.OpDelete, "token.ws0", "", ""), ok: true},
+		{name: "delete again", req: fileReq(dir, keyring.OpDelete, "token.ws0", "", ""), ok: true},
+		{name: "list after delete", req: fileReq(dir, keyring.OpList, "", "", ""), ok: true, keys: []string{"token"}},
+		{name: "relative dir", req: fileReq("keyring", keyring.OpList, "", "", ""), code: keyring.CodeBadRequest},
 	}
 	for _, st := range steps {
 		r := s.handle(st.req)
@@ -61,7 +61,7 @@ func TestFileBackend(t *testing.T) {
 		if !strings.Contains(r.Error, st.errMatch) {
 			t.Fatalf("%s: error %q does not say %q", st.name, r.Error, st.errMatch)
 		}
-		if r.Backend != store.BackendFile && st.code != store.CodeBadRequest {
+		if r.Backend != keyring.BackendFile && st.code != keyring.CodeBadRequest {
 			t.Fatalf("%s: backend %q", st.name, r.Backend)
 		}
 		for _, secret := range []string{"pw1", "pw2", "unit-test"} {
@@ -92,15 +92,15 @@ func TestFileBackend(t *testing.T) {
 // FOURINSIGHT_KEYRING_PASSWORD serves when the request carries none.
 func TestFileBackendPasswordFromEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	t.Setenv(PasswordEnv, "from-env")
+	t.Setenv(keyring.PasswordEnv, "from-env")
 	s := newServer()
-	if r := s.handle(fileReq(dir, store.OpSet, "token.a", entry, "")); !r.OK {
+	if r := s.handle(fileReq(dir, keyring.OpSet, "token.a", entry, "")); !r.OK {
 		t.Fatalf("set: %v", r)
 	}
-	if r := s.handle(fileReq(dir, store.OpGet, "token.a", "", "")); !r.OK || r.Data != entry {
+	if r := s.handle(fileReq(dir, keyring.OpGet, "token.a", "", "")); !r.OK || r.Data != entry {
 		t.Fatalf("get: %v", r)
 	}
-	if r := s.handle(fileReq(dir, store.OpGet, "token.a", "", "typed-instead")); r.Code != store.CodeBadPassword {
+	if r := s.handle(fileReq(dir, keyring.OpGet, "token.a", "", "typed-instead")); r.Code != keyring.CodeBadPassword {
 		t.Fatalf("a typed password must win over the environment: %v", r)
 	}
 }
@@ -109,16 +109,16 @@ func TestProtocolRefusals(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
 		name string
-		req  store.KeyringRequest
+		req  keyring.Request
 		code string
 		msg  string
 	}{
-		{"other version", store.KeyringRequest{V: 2, Op: store.OpList}, store.CodeBadRequest, "same release"},
-		{"unknown op", store.KeyringRequest{V: 1, Op: "dump"}, store.CodeBadRequest, "unknown operation"},
-		{"not an item", store.KeyringRequest{V: 1, Op: store.OpGet, Key: "../etc/passwd"}, store.CodeBadRequest, "not a session's item"},
-		{"lock file name", store.KeyringRequest{V: 1, Op: store.OpGet, Key: "token.x.lock"}, store.CodeBadRequest, "not a session's item"},
-		{"unknown backend", store.KeyringRequest{V: 1, Op: store.OpList, Backend: "vault"}, store.CodeBadRequest, "unknown keyring backend"},
-		{"absent backend", store.KeyringRequest{V: 1, Op: store.OpList, Backend: absentBackend(), FileDir: dir}, store.CodeUnavailable, "--keyring-backend"},
+		{"other version", keyring.Request{V: 2, Op: keyring.OpList}, keyring.CodeBadRequest, "same release"},
+		{"unknown op", keyring.Request{V: 1, Op: "dump"}, keyring.CodeBadRequest, "unknown operation"},
+		{"not an item", keyring.Request{V: 1, Op: keyring.OpGet, Key: "../etc/passwd"}, keyring.CodeBadRequest, "not a session's item"},
+		{"lock file name", keyring.Request{V: 1, Op: keyring.OpGet, Key: "token.x.lock"}, keyring.CodeBadRequest, "not a session's item"},
+		{"unknown backend", keyring.Request{V: 1, Op: keyring.OpList, Backend: "vault"}, keyring.CodeBadRequest, "unknown keyring backend"},
+		{"absent backend", keyring.Request{V: 1, Op: keyring.OpList, Backend: absentBackend(), FileDir: dir}, keyring.CodeUnavailable, "--keyring-backend"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,22 +132,22 @@ func TestProtocolRefusals(t *testing.T) {
 
 // absentBackend is a backend that does not exist on this OS.
 func absentBackend() string {
-	if isAvailable(store.BackendWinCred) {
-		return store.BackendKeychain
+	if isAvailable(keyring.BackendWinCred) {
+		return keyring.BackendKeychain
 	}
-	return store.BackendWinCred
+	return keyring.BackendWinCred
 }
 
 // serve: one answer line per request line, malformed lines included.
 func TestServeLines(t *testing.T) {
-	t.Setenv(PasswordEnv, "")
+	t.Setenv(keyring.PasswordEnv, "")
 	dir := t.TempDir()
 	var in bytes.Buffer
 	for _, r := range []any{
-		fileReq(dir, store.OpSet, "token.a", entry, "pw"),
-		fileReq(dir, store.OpGet, "token.a", "", "pw"),
+		fileReq(dir, keyring.OpSet, "token.a", entry, "pw"),
+		fileReq(dir, keyring.OpGet, "token.a", "", "pw"),
 		"not a request",
-		fileReq(dir, store.OpList, "", "", ""),
+		fileReq(dir, keyring.OpList, "", "", ""),
 	} {
 		if s, ok := r.(string); ok {
 			in.WriteString(s + "\n")
@@ -164,15 +164,15 @@ func TestServeLines(t *testing.T) {
 	if len(lines) != 4 {
 		t.Fatalf("%d answers for 4 requests:\n%s", len(lines), out.String())
 	}
-	var resps []store.KeyringResponse
+	var resps []keyring.Response
 	for _, l := range lines {
-		var r store.KeyringResponse
+		var r keyring.Response
 		if err := json.Unmarshal([]byte(l), &r); err != nil {
 			t.Fatal(err)
 		}
 		resps = append(resps, r)
 	}
-	if !resps[0].OK || resps[1].Data != entry || resps[2].Code != store.CodeBadRequest || !reflect.DeepEqual(resps[3].Keys, []string{"token.a"}) {
+	if !resps[0].OK || resps[1].Data != entry || resps[2].Code != keyring.CodeBadRequest || !reflect.DeepEqual(resps[3].Keys, []string{"token.a"}) {
 		t.Fatalf("answers: %+v", resps)
 	}
 }
@@ -183,20 +183,20 @@ func TestItemNames(t *testing.T) {
 		keys    []string
 		want    []string
 	}{
-		{store.BackendFile, []string{"token", "token.ws0", ".write-123", "token.bad/key", "other", "token."}, []string{"token", "token.ws0"}},
-		{store.BackendSecretService, []string{"fourinsight-token/token", "token.x", "fourinsight-token/token.ws0", "Chrome Safe Storage"}, []string{"token", "token.ws0"}},
-		{store.BackendKeychain, []string{"token.b", "token.a", "token.a.lock"}, []string{"token.a", "token.b"}},
-		{store.BackendKeychain, nil, []string{}},
+		{keyring.BackendFile, []string{"token", "token.ws0", ".write-123", "token.bad/key", "other", "token."}, []string{"token", "token.ws0"}},
+		{keyring.BackendSecretService, []string{"fourinsight-token/token", "token.x", "fourinsight-token/token.ws0", "Chrome Safe Storage"}, []string{"token", "token.ws0"}},
+		{keyring.BackendKeychain, []string{"token.b", "token.a", "token.a.lock"}, []string{"token.a", "token.b"}},
+		{keyring.BackendKeychain, nil, []string{}},
 	}
 	for _, tt := range tests {
 		if got := itemNames(tt.backend, tt.keys); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("itemNames(%s, %v) = %v, want %v", tt.backend, tt.keys, got, tt.want)
 		}
 	}
-	if got := itemKey(store.BackendSecretService, "token.ws0"); got != "fourinsight-token/token.ws0" {
+	if got := itemKey(keyring.BackendSecretService, "token.ws0"); got != "fourinsight-token/token.ws0" {
 		t.Errorf("secret-service key %q", got)
 	}
-	if got := itemKey(store.BackendKeychain, "token"); got != "token" {
+	if got := itemKey(keyring.BackendKeychain, "token"); got != "token" {
 		t.Errorf("keychain key %q", got)
 	}
 }
@@ -207,12 +207,12 @@ func TestTooLarge(t *testing.T) {
 		size    int
 		refused bool
 	}{
-		{store.BackendWinCred, 2560, false},
-		{store.BackendWinCred, 2561, true},
-		{store.BackendKeyctl, 32767, false},
-		{store.BackendKeyctl, 40000, true},
-		{store.BackendSecretService, 1 << 20, false},
-		{store.BackendKeychain, 100000, false},
+		{keyring.BackendWinCred, 2560, false},
+		{keyring.BackendWinCred, 2561, true},
+		{keyring.BackendKeyctl, 32767, false},
+		{keyring.BackendKeyctl, 40000, true},
+		{keyring.BackendSecretService, 1 << 20, false},
+		{keyring.BackendKeychain, 100000, false},
 	}
 	for _, tt := range tests {
 		r := tooLarge(tt.backend, tt.size)
@@ -220,7 +220,7 @@ func TestTooLarge(t *testing.T) {
 			t.Errorf("%s, %d bytes: refused %v, want %v", tt.backend, tt.size, r != nil, tt.refused)
 			continue
 		}
-		if r != nil && (r.Code != store.CodeTooLarge || !strings.Contains(r.Error, "--keyring-backend") || !strings.Contains(r.Error, "bytes")) {
+		if r != nil && (r.Code != keyring.CodeTooLarge || !strings.Contains(r.Error, "--keyring-backend") || !strings.Contains(r.Error, "bytes")) {
 			t.Errorf("%s: unclear refusal %+v", tt.backend, r)
 		}
 	}

@@ -10,25 +10,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/testtool"
 )
 
 const module = "github.com/fourinsight-token/fourinsight-token"
 
-// needTool skips without the tool, except in CI, where it must be there.
-func needTool(t *testing.T, tool string) {
-	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		if v := strings.ToLower(os.Getenv("CI")); v == "true" || v == "1" {
-			t.Fatalf("%s is not installed; CI must install it", tool)
-		}
-		t.Skipf("%s is not installed", tool)
-	}
-}
-
 // The main binary never links a keyring or D-Bus library: that is what
 // keeps the file store free of their start-up cost. The helper does.
 func TestOnlyTheHelperLinksKeyring(t *testing.T) {
-	needTool(t, "go")
+	testtool.Need(t, "go")
 	forbidden := []string{"github.com/99designs/keyring", "github.com/godbus/dbus", "github.com/gsterjov/go-libsecret", "github.com/danieljoos/wincred", "github.com/99designs/go-keychain"}
 	for _, goos := range []string{"linux", "darwin", "windows"} {
 		deps := goList(t, goos, module+"/cmd/fourinsight-token")
@@ -66,7 +57,7 @@ func TestCrossBuildWithoutCgo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cross builds take a while; skipped with -short")
 	}
-	needTool(t, "go")
+	testtool.Need(t, "go")
 	out := t.TempDir()
 	type target struct{ goos, goarch string }
 	var targets []target
@@ -109,7 +100,7 @@ func TestHelperNeverRunsDBusLaunch(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("Linux only")
 	}
-	needTool(t, "strace")
+	testtool.Need(t, "strace")
 	bin := filepath.Join(t.TempDir(), "fourinsight-token-keyring")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")

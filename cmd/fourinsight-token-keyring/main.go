@@ -5,8 +5,9 @@
 // starts); see docs/keyring.md.
 //
 // It reads one JSON request per line on stdin and writes one JSON answer per
-// line on stdout (store.KeyringRequest, store.KeyringResponse) until stdin
-// ends. Secrets travel only on these pipes; stderr never carries one.
+// line on stdout (keyring.Request, keyring.Response of package store/keyring)
+// until stdin ends. Secrets travel only on these pipes; stderr never carries
+// one.
 package main
 
 import (
@@ -18,8 +19,9 @@ import (
 	"runtime"
 	"strings"
 
-	_ "github.com/fourinsight-token/fourinsight-token/internal/nobuslaunch" // before keyring's init: see there
-	"github.com/fourinsight-token/fourinsight-token/store"
+	_ "github.com/fourinsight-token/fourinsight-token/internal/nobuslaunch" // before 99designs/keyring's init: see there
+	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
+	"github.com/fourinsight-token/fourinsight-token/store/keyring"
 )
 
 // Set by the release build, as for fourinsight-token.
@@ -32,11 +34,12 @@ var (
 const maxLine = 4 << 20
 
 func main() {
+	nodump.Protect() // it holds tokens and the keyring password
 	if len(os.Args) > 1 {
 		os.Exit(command(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	if err := serve(os.Stdin, os.Stdout, newServer()); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", store.HelperName, err)
+		fmt.Fprintf(os.Stderr, "%s: %v\n", keyring.HelperName, err)
 		os.Exit(1)
 	}
 }
@@ -45,7 +48,7 @@ func main() {
 func command(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "version", "--version":
-		fmt.Fprintf(stdout, "%s %s (commit %s, %s, %s/%s, protocol %d)\n", store.HelperName, version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH, store.KeyringProtocol)
+		fmt.Fprintf(stdout, "%s %s (commit %s, %s, %s/%s, protocol %d)\n", keyring.HelperName, version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH, keyring.Protocol)
 		return 0
 	case "backends":
 		s := newServer()
@@ -58,7 +61,7 @@ func command(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	fmt.Fprintf(stderr, "%s is run by fourinsight-token --store keyring; it speaks JSON lines on stdin and stdout.\nusage: %s [version | backends]\n", store.HelperName, store.HelperName)
+	fmt.Fprintf(stderr, "%s is run by fourinsight-token --store keyring; it speaks JSON lines on stdin and stdout.\nusage: %s [version | backends]\n", keyring.HelperName, keyring.HelperName)
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		return 0
 	}
@@ -71,10 +74,10 @@ func serve(in io.Reader, out io.Writer, s *server) error {
 	sc.Buffer(make([]byte, 64<<10), maxLine)
 	w := bufio.NewWriter(out)
 	for sc.Scan() {
-		var req store.KeyringRequest
-		var resp store.KeyringResponse
+		var req keyring.Request
+		var resp keyring.Response
 		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
-			resp = refuse(store.CodeBadRequest, "the request is not JSON")
+			resp = refuse(keyring.CodeBadRequest, "the request is not JSON")
 		} else {
 			resp = s.handle(req)
 		}
@@ -94,6 +97,6 @@ func serve(in io.Reader, out io.Writer, s *server) error {
 	return nil
 }
 
-func refuse(code, format string, args ...any) store.KeyringResponse {
-	return store.KeyringResponse{Code: code, Error: fmt.Sprintf(format, args...)}
+func refuse(code, format string, args ...any) keyring.Response {
+	return keyring.Response{Code: code, Error: fmt.Sprintf(format, args...)}
 }

@@ -15,15 +15,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
+	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
 func main() {
+	nodump.Protect() // it holds an access token; one system call
+	cliargs.DropEmptyEnv()
 	if code, served := serveCached(os.Args[1:], os.Stdout, os.Stderr); served {
 		os.Exit(code)
 	}
@@ -39,10 +40,10 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 		return 0, false
 	}
 	g := c.Globals
-	if g.Force || g.NoStore || g.ClientSecretFile == "-" {
-		return 0, false // a sign-in, no cache, or stdin to read
+	if g.Force || g.NoStore || g.ClientSecretFile == "-" || g.OutputFile != "" {
+		return 0, false // a sign-in, no cache, stdin to read, or a file to write
 	}
-	r, err := cliargs.Resolve(g, strings.NewReader(""))
+	r, err := cliargs.Resolve(g, nil) // nil: no stdin or pipe is read here (cliargs.ErrPipe)
 	if err != nil || r.Settings.Profile.Store == "keyring" {
 		return 0, false
 	}
@@ -52,12 +53,23 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 	}
 	file := store.File{Dir: r.Dir, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
 	e, err := file.Load(r.Key)
-	if err != nil || r.Settings.CheckOwner(r.Key, e) != nil || !e.ValidFor(r.MinValid, time.Now()) {
+	if err != nil || !e.ValidFor(r.MinValid, time.Now()) {
 		return 0, false
+	}
+	// A session made with other settings is served when no provider was
+	// chosen, as with the settings it recorded; refused otherwise.
+	use, adopted, err := r.Settings.ForEntry(r.Key, e)
+	if err != nil {
+		return 0, false
+	}
+	if g.Verbose && adopted {
+		id := use.Identity()
+		fmt.Fprintf(stderr, "fourinsight-token: debug: cache: session %s was made at %s as client %s and no provider was chosen; using its recorded settings\n",
+			store.SessionName(r.Key), id.Provider, id.ClientID)
 	}
 	if g.Verbose {
 		fmt.Fprintf(stderr, "fourinsight-token: debug: cache: session %s valid for %s more; serving it\n",
-			profile.SessionName(r.Key), time.Until(e.ExpiresAt).Round(time.Second))
+			store.SessionName(r.Key), time.Until(e.ExpiresAt).Round(time.Second))
 	}
 	if err := out.Write(stdout, e, r.Key); err != nil {
 		fmt.Fprintf(stderr, "fourinsight-token: cannot write the token: %v\n", err)

@@ -35,6 +35,10 @@ func TestServeCached(t *testing.T) {
 	write("token.old", `{"access_token":"old-token","expires_at":`+in(30*time.Second)+`}`, 0o600)
 	write("token.torn", `{"access_token":"to`, 0o600)
 	write("token.other", `{"access_token":"other-token","expires_at":`+in(time.Hour)+`,"fourinsight_token":{"provider":"https://idp.example","client_id":"someone"}}`, 0o600)
+	web := `"fourinsight_token":{"provider":"https://idp.example","client_id":"native","issuer":"https://idp.example","flow":"browser"}`
+	write("token.web", `{"access_token":"web-token","refresh_token":"web-refresh","expires_at":`+in(time.Hour)+`,`+web+`}`, 0o600)
+	write("token.rewritten", `{"access_token":"py-token","refresh_token":"python-signed-in-again","expires_at":`+in(time.Hour)+`,`+
+		strings.Replace(web, `"flow"`, `"refresh_token_sha256":"0123456789abcdef","flow"`, 1)+`}`, 0o600)
 	write("token.open", `{"access_token":"open-token","expires_at":`+in(time.Hour)+`}`, 0o666)
 
 	tests := []struct {
@@ -49,10 +53,16 @@ func TestServeCached(t *testing.T) {
 		{name: "less than --min-valid left", args: []string{"-s", "old"}},
 		{name: "min-valid lowered", args: []string{"-s", "old", "--min-valid", "10s"}, served: true, stdout: "old-token\n"},
 		{name: "force", args: []string{"-s", "py", "-f"}},
+		{name: "output file", args: []string{"-s", "py", "--output-file", filepath.Join(home, ".env")}},
 		{name: "no store", args: []string{"-s", "py", "--no-store"}},
 		{name: "keyring store", args: []string{"-s", "py", "--store", "keyring"}},
 		{name: "torn entry", args: []string{"-s", "torn"}},
-		{name: "made for other settings", args: []string{"-s", "other"}},
+		{name: "made for other settings, recording none of them", args: []string{"-s", "other"}},
+		{name: "made with recorded settings, none chosen", args: []string{"-s", "web"}, served: true, stdout: "web-token\n"},
+		{name: "made with recorded settings, the same chosen", args: []string{"-s", "web", "--issuer", "https://idp.example", "--client-id", "native"}, served: true, stdout: "web-token\n"},
+		{name: "made with recorded settings, others chosen", args: []string{"-s", "web", "--client-id", "other"}},
+		{name: "made with recorded settings, a profile chosen", args: []string{"-s", "web", "--profile", "4insight"}},
+		{name: "rewritten by the Python client since", args: []string{"-s", "rewritten", "--profile", "4insight"}, served: true, stdout: "py-token\n"},
 		{name: "unsafe permissions", args: []string{"-s", "open"}},
 		{name: "no entry", args: []string{"-s", "none"}},
 		{name: "bad session key", args: []string{"-s", "../x"}},
@@ -91,9 +101,9 @@ func TestFindCLI(t *testing.T) {
 }
 
 // The front links none of the libraries whose start-up cost it exists to
-// avoid; the full command line has them all.
+// avoid, nor the keyring client; the full command line has them all.
 func TestFrontLinksNoNetworkOrCLILibraries(t *testing.T) {
-	heavy := []string{"net", "net/http", "crypto/tls", "github.com/alecthomas/kong", "golang.org/x/oauth2", "github.com/coreos/go-oidc/v3/oidc", "github.com/99designs/keyring"}
+	heavy := []string{"net", "net/http", "crypto/tls", "github.com/alecthomas/kong", "golang.org/x/oauth2", "github.com/coreos/go-oidc/v3/oidc", "github.com/99designs/keyring", "github.com/fourinsight-token/fourinsight-token/store/keyring"}
 	for _, goos := range []string{"linux", "darwin", "windows"} {
 		cmd := exec.Command("go", "list", "-deps", "github.com/fourinsight-token/fourinsight-token/cmd/fourinsight-token")
 		cmd.Env = append(os.Environ(), "GOOS="+goos, "CGO_ENABLED=0")

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 )
 
 // DefaultRedirect is the loopback redirect of the browser flow when none is
@@ -15,11 +18,18 @@ import (
 const DefaultRedirect = "http://127.0.0.1:0/callback"
 
 // Check accepts https URLs, and plain http only for loopback hosts, where
-// nothing crosses a network.
+// nothing crosses a network. It is the one rule for every endpoint, wherever
+// it came from (flag, environment, config, discovery, a cache entry, a pasted
+// package). URLs with user info (https://user:pw@host/) are refused: the
+// password would end up in logs, status and the cache file. Its errors show
+// the URL as Show renders it, never a password or query values.
 func Check(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL", raw)
+		return fmt.Errorf("%s is not an absolute URL", Show(raw))
+	}
+	if u.User != nil {
+		return fmt.Errorf("%s carries a user name or password; remove it (credentials never go in URLs)", Show(raw))
 	}
 	switch {
 	case u.Scheme == "https":
@@ -27,7 +37,26 @@ func Check(raw string) error {
 	case u.Scheme == "http" && IsLoopback(u.Hostname()):
 		return nil
 	}
-	return fmt.Errorf("%s must use https (plain http is allowed only for localhost)", raw)
+	return fmt.Errorf("%s must use https (plain http is allowed only for localhost)", Show(raw))
+}
+
+// Show renders a URL (or what was meant to be one) for messages: without
+// user info, query values or fragment, without control characters, and
+// shortened, so that pasted or hostile input is never echoed in full.
+func Show(raw string) string {
+	s := raw
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		c := *u
+		c.User = nil
+		if c.RawQuery != "" {
+			c.RawQuery = "…"
+		}
+		c.Fragment = ""
+		s = c.String()
+	} else if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return strconv.Quote(printable.Cut(s, 200))
 }
 
 // IsLoopback reports whether host names this machine.

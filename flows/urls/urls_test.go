@@ -1,6 +1,9 @@
 package urls
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestIsLoopback(t *testing.T) {
 	for host, want := range map[string]bool{
@@ -34,6 +37,46 @@ func TestRedirect(t *testing.T) {
 		}
 		if tt.ok && (u.String() != tt.url || bind != tt.bind) {
 			t.Errorf("Redirect(%q) = %s, %s; want %s, %s", tt.raw, u, bind, tt.url, tt.bind)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		raw string
+		ok  bool
+	}{
+		{"https://idp.example.com/token", true},
+		{"http://127.0.0.1:8080/token", true},
+		{"http://localhost/token", true},
+		{"http://idp.example.com/token", false},
+		{"https://user:hunter22@idp.example.com/token", false},
+		{"https://user@idp.example.com/token", false},
+		{"http://user:hunter22@127.0.0.1/token", false},
+		{"ftp://idp.example.com/", false},
+		{"/token", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		err := Check(tt.raw)
+		if (err == nil) != tt.ok {
+			t.Errorf("Check(%q) = %v, want ok=%v", tt.raw, err, tt.ok)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter22") {
+			t.Errorf("Check(%q) echoes the password: %v", tt.raw, err)
+		}
+	}
+}
+
+func TestShowHidesWhatMustNotBeEchoed(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://u:pw@idp.example.com/t?code=SECRET#frag": `"https://idp.example.com/t?…"`,
+		// Control characters make it no URL: cut, and the escape dropped.
+		"https://idp.example.com/\x1b[2Jtoken":                         `"https://idp.example.com/[2Jtoken"`,
+		"not a url \x1b]0;pwned\x07 at all, and long enough to be cut": `"not a url ]0;pwned at all, and long en…"`,
+	} {
+		if got := Show(raw); got != want {
+			t.Errorf("Show(%q) = %s, want %s", raw, got, want)
 		}
 	}
 }

@@ -10,38 +10,42 @@ import (
 	"time"
 )
 
-// Globals are the flags every command takes (cli.md, "Flags").
+// Globals are the flags every command takes (the command-line contract's
+// "Flags"; docs/configuration.md).
 type Globals struct {
-	Session          string        `short:"s" env:"FOURINSIGHT_SESSION" placeholder:"KEY" help:"Cache entry to use (the Python client's session_key); none = the default entry."`
-	Profile          string        `env:"FOURINSIGHT_PROFILE" placeholder:"NAME" help:"Named provider settings from the config file (built-in: 4insight)."`
-	Flow             string        `env:"FOURINSIGHT_FLOW" placeholder:"auto|paste|browser|device|client" help:"How to sign in when the cache cannot serve (default auto)."`
-	Issuer           string        `env:"FOURINSIGHT_ISSUER" placeholder:"URL" help:"OpenID provider; endpoints come from URL/.well-known/openid-configuration."`
-	AuthURL          string        `env:"FOURINSIGHT_AUTH_URL" placeholder:"URL" help:"Authorization endpoint (overrides discovery)."`
-	TokenURL         string        `env:"FOURINSIGHT_TOKEN_URL" placeholder:"URL" help:"Token endpoint (overrides discovery)."`
-	DeviceAuthURL    string        `env:"FOURINSIGHT_DEVICE_AUTH_URL" placeholder:"URL" help:"Device authorization endpoint (overrides discovery)."`
-	ClientID         string        `env:"FOURINSIGHT_CLIENT_ID" placeholder:"ID" help:"OAuth2 client id."`
-	ClientSecretFile string        `placeholder:"PATH" help:"File holding the client secret ('-' = stdin); or set FOURINSIGHT_CLIENT_SECRET. Never a plain flag value: argv is visible to every local user."`
-	Scope            []string      `env:"FOURINSIGHT_SCOPE" sep:" " placeholder:"SCOPE" help:"Scope to request, added to the flow's base scopes (repeatable; the variable is space separated)."`
-	TrustHost        []string      `env:"FOURINSIGHT_TRUST_HOSTS" sep:" " placeholder:"HOST" help:"Extra host a pasted token endpoint may name (repeatable; '*.example.com' for subdomains)."`
-	RedirectURL      string        `env:"FOURINSIGHT_REDIRECT_URL" placeholder:"URL" help:"Loopback redirect for the browser flow; port 0 = any free port."`
-	CacheDir         string        `env:"FOURINSIGHT_CACHE_DIR" placeholder:"DIR" help:"Where the file store keeps tokens (default: the Python client's directory)."`
-	Store            string        `env:"FOURINSIGHT_STORE" placeholder:"file|keyring" help:"Where tokens are kept (default file)."`
-	KeyringBackend   string        `env:"FOURINSIGHT_KEYRING_BACKEND" placeholder:"NAME" help:"With --store keyring: auto (default), secret-service, kwallet, keychain, wincred, pass, keyctl or file (see docs/keyring.md)."`
-	NoStore          bool          `env:"FOURINSIGHT_NO_STORE" help:"Keep nothing: no cache read or write, sign in on every call."`
-	MinValid         time.Duration `env:"FOURINSIGHT_MIN_VALID" placeholder:"DURATION" help:"A cached token must stay valid at least this long to be served (default 1m)."`
-	Output           string        `short:"o" placeholder:"FORMAT" enum:"token,json,header,env,dotenv,exec-credential," default:"" help:"Output format: token, json, header, env, dotenv, exec-credential."`
-	Force            bool          `short:"f" help:"Sign in again even if the cache could serve (the Python client's auth_force)."`
-	NonInteractive   bool          `env:"FOURINSIGHT_NON_INTERACTIVE" help:"Never start an interactive sign-in; exit 3 instead (CI=true implies it)."`
-	NoBrowser        bool          `help:"Print the sign-in URL instead of opening a browser."`
-	Timeout          time.Duration `env:"FOURINSIGHT_TIMEOUT" placeholder:"DURATION" help:"Per HTTP request (default 30s)."`
-	LoginTimeout     time.Duration `env:"FOURINSIGHT_LOGIN_TIMEOUT" placeholder:"DURATION" help:"How long an interactive sign-in may take (default 5m)."`
-	LockTimeout      time.Duration `env:"FOURINSIGHT_LOCK_TIMEOUT" placeholder:"DURATION" help:"How long to wait for another process working on the same session (default 5m)."`
-	CAFile           string        `env:"FOURINSIGHT_CA_FILE" placeholder:"PATH" help:"Extra trusted CA certificates (PEM) for the provider; HTTPS_PROXY/NO_PROXY are honoured."`
-	RetrySignInAfter time.Duration `env:"FOURINSIGHT_RETRY_SIGNIN_AFTER" placeholder:"DURATION" help:"After a sign-in was abandoned, denied or timed out, callers without a terminal fail (exit 3) for this long instead of opening another browser tab (default 10m)."`
-	APIBase          string        `env:"FOURINSIGHT_API_BASE" placeholder:"URL" help:"The REST API that api and proxy call (built-in: https://api.4insight.io/); the token goes only to its host."`
-	APITimeout       time.Duration `env:"FOURINSIGHT_API_TIMEOUT" placeholder:"DURATION" help:"How long one API call of api and proxy may take (default 100s, as the Python client)."`
-	Config           string        `env:"FOURINSIGHT_CONFIG" placeholder:"FILE" help:"Config file with named profiles (default: the user config dir's fourinsight-token/config.json)."`
-	Verbose          bool          `short:"v" env:"FOURINSIGHT_VERBOSE" help:"Debug log on stderr: requests, status codes, timings, cache decisions; secrets redacted."`
+	Session          string         `group:"global" short:"s" env:"FOURINSIGHT_SESSION" placeholder:"KEY" help:"Cache entry to use (the Python client's session_key); none = the default entry."`
+	Profile          string         `group:"global" env:"FOURINSIGHT_PROFILE" placeholder:"NAME" help:"Named provider settings from the config file (built-in: 4insight)."`
+	Flow             string         `group:"global" env:"FOURINSIGHT_FLOW" placeholder:"auto|paste|browser|device|client" help:"How to sign in when the cache cannot serve (default auto)."`
+	Issuer           string         `group:"global" env:"FOURINSIGHT_ISSUER" placeholder:"URL" help:"OpenID provider; endpoints come from URL/.well-known/openid-configuration."`
+	AuthURL          string         `group:"global" env:"FOURINSIGHT_AUTH_URL" placeholder:"URL" help:"Authorization endpoint (overrides discovery)."`
+	TokenURL         string         `group:"global" env:"FOURINSIGHT_TOKEN_URL" placeholder:"URL" help:"Token endpoint (overrides discovery)."`
+	DeviceAuthURL    string         `group:"global" env:"FOURINSIGHT_DEVICE_AUTH_URL" placeholder:"URL" help:"Device authorization endpoint (overrides discovery)."`
+	SignInURL        string         `group:"global" name:"signin-url" env:"FOURINSIGHT_SIGNIN_URL" placeholder:"URL" help:"The paste flow's sign-in page, which shows the package to paste. On the built-in profile 4insight's client stays, and the page's host is trusted as a pasted endpoint."`
+	ClientID         string         `group:"global" env:"FOURINSIGHT_CLIENT_ID" placeholder:"ID" help:"OAuth2 client id."`
+	ClientSecretFile string         `group:"global" placeholder:"PATH" help:"File holding the client secret ('-' = stdin); or set FOURINSIGHT_CLIENT_SECRET. Never a plain flag value: argv is visible to every local user."`
+	Scope            []string       `group:"global" env:"FOURINSIGHT_SCOPE" sep:" " placeholder:"SCOPE" help:"Scope to request, added to the flow's base scopes (repeatable; the variable is space separated)."`
+	TrustHost        []string       `group:"global" env:"FOURINSIGHT_TRUST_HOSTS" sep:" " placeholder:"HOST" help:"Extra host a pasted token endpoint may name (repeatable; '*.example.com' for subdomains)."`
+	RedirectURL      string         `group:"global" env:"FOURINSIGHT_REDIRECT_URL" placeholder:"URL" help:"Loopback redirect for the browser flow; port 0 = any free port."`
+	CacheDir         string         `group:"global" env:"FOURINSIGHT_CACHE_DIR" placeholder:"DIR" help:"Where the file store keeps tokens (default: the Python client's directory)."`
+	Store            string         `group:"global" env:"FOURINSIGHT_STORE" placeholder:"file|keyring" help:"Where tokens are kept (default file)."`
+	KeyringBackend   string         `group:"global" env:"FOURINSIGHT_KEYRING_BACKEND" placeholder:"NAME" help:"With --store keyring: auto (default), secret-service, kwallet, keychain, wincred, pass, keyctl or file (see docs/keyring.md)."`
+	NoStore          bool           `group:"global" env:"FOURINSIGHT_NO_STORE" help:"Keep nothing: no cache read or write, sign in on every call."`
+	MinValid         *time.Duration `group:"global" env:"FOURINSIGHT_MIN_VALID" placeholder:"DURATION" help:"A cached token must stay valid at least this long to be served (default 1m; 0s: until it expires)."`
+	Output           string         `group:"global" short:"o" placeholder:"FORMAT" enum:"token,json,header,env,dotenv,exec-credential," default:"" help:"Output format: token, json, header, env, dotenv, exec-credential."`
+	OutputFile       string         `group:"global" name:"output-file" placeholder:"FILE" help:"Write the output (-o) to FILE instead of stdout: atomically, mode 0600, and only when the call succeeds (for .env and IDE environment files). get and login only."`
+	Force            bool           `group:"global" short:"f" help:"Sign in again even if the cache could serve (the Python client's auth_force)."`
+	NonInteractive   bool           `group:"global" env:"FOURINSIGHT_NON_INTERACTIVE" help:"Never start an interactive sign-in; exit 3 instead (CI=true implies it)."`
+	NoBrowser        bool           `group:"global" help:"Print the sign-in URL instead of opening a browser."`
+	Timeout          *time.Duration `group:"global" env:"FOURINSIGHT_TIMEOUT" placeholder:"DURATION" help:"Per HTTP request (default 30s)."`
+	LoginTimeout     *time.Duration `group:"global" env:"FOURINSIGHT_LOGIN_TIMEOUT" placeholder:"DURATION" help:"How long an interactive sign-in may take (default 5m)."`
+	LockTimeout      *time.Duration `group:"global" env:"FOURINSIGHT_LOCK_TIMEOUT" placeholder:"DURATION" help:"How long to wait for another process working on the same session (default 5m; 0s: try once)."`
+	DefaultLifetime  *time.Duration `group:"global" env:"FOURINSIGHT_DEFAULT_LIFETIME" placeholder:"DURATION" help:"How long a token is taken to be valid when the provider says neither expires_in nor a JWT exp (default 10m)."`
+	CAFile           string         `group:"global" env:"FOURINSIGHT_CA_FILE" placeholder:"PATH" help:"Extra trusted CA certificates (PEM) for the provider; HTTPS_PROXY/NO_PROXY are honoured."`
+	RetrySignInAfter *time.Duration `group:"global" name:"retry-signin-after" env:"FOURINSIGHT_RETRY_SIGNIN_AFTER" placeholder:"DURATION" help:"After a sign-in was abandoned, denied or timed out, callers without a terminal fail (exit 3) for this long instead of opening another browser tab (default 10m)."`
+	APIBase          string         `group:"global" env:"FOURINSIGHT_API_BASE" placeholder:"URL" help:"The REST API that api and proxy call (built-in: https://api.4insight.io/); the token goes only to its host."`
+	APITimeout       *time.Duration `group:"global" env:"FOURINSIGHT_API_TIMEOUT" placeholder:"DURATION" help:"How long api and proxy wait for the API's answer, and for each pause while reading it (default 100s, as the Python client)."`
+	Config           string         `group:"global" env:"FOURINSIGHT_CONFIG" placeholder:"FILE" help:"Config file with named profiles (default: the user config dir's fourinsight-token/config.json)."`
+	Verbose          bool           `group:"global" short:"v" env:"FOURINSIGHT_VERBOSE" help:"Debug log on stderr: requests, status codes, timings, cache decisions; secrets redacted."`
 }
 
 // CLI is the whole command line.
@@ -85,7 +89,7 @@ type VersionCmd struct{}
 // CompletionCmd prints a completion script generated from the command model,
 // so completions never drift from the flags.
 type CompletionCmd struct {
-	Shell string `arg:"" enum:"bash,zsh,fish" help:"bash, zsh or fish. Install: bash: source <(fourinsight-token completion bash); zsh: source <(fourinsight-token completion zsh); fish: fourinsight-token completion fish | source"`
+	Shell string `arg:"" enum:"bash,zsh,fish" help:"bash, zsh or fish."`
 }
 
 // ExecCmd runs a command with a fresh token in its environment.

@@ -109,6 +109,7 @@ const (
 	fastString fastKind = iota
 	fastBool
 	fastDuration
+	fastDurationPtr
 	fastStrings
 )
 
@@ -205,6 +206,8 @@ func newFastFlag(ft reflect.StructField, fv reflect.Value) (fastFlag, bool) {
 		f.kind = fastBool
 	case reflect.TypeFor[time.Duration]():
 		f.kind = fastDuration
+	case reflect.TypeFor[*time.Duration]():
+		f.kind = fastDurationPtr
 	case reflect.TypeFor[[]string]():
 		f.kind = fastStrings
 	default:
@@ -295,6 +298,12 @@ func (f *fastFlag) parse(s string, flagged bool) bool {
 			return false
 		}
 		f.v.SetInt(int64(d))
+	case fastDurationPtr:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return false
+		}
+		f.v.Set(reflect.ValueOf(&d))
 	case fastStrings:
 		list := f.v.Interface().([]string)
 		switch {

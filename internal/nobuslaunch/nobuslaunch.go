@@ -8,7 +8,8 @@
 // that fails at once, before that happens: by the Go specification's
 // initialization order (Go 1.21+), a package is initialized before any
 // package whose import path sorts after it, once its imports are; this one
-// imports only the standard library and sorts before github.com/godbus, so
+// imports only the standard library and internal/dbusaddr (which imports
+// nothing), and sorts before github.com/godbus, so
 // it runs before godbus, and hence before keyring, is initialized. A test
 // (cmd/fourinsight-token-keyring) checks that dbus-launch is never run.
 package nobuslaunch
@@ -18,17 +19,15 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-)
 
-// Disabled is a D-Bus address with no transport: dialling it fails without
-// a socket.
-const Disabled = "disabled:"
+	"github.com/fourinsight-token/fourinsight-token/internal/dbusaddr"
+)
 
 func init() {
 	if runtime.GOOS != "linux" || BusExists() {
 		return
 	}
-	os.Setenv("DBUS_SESSION_BUS_ADDRESS", Disabled)
+	os.Setenv("DBUS_SESSION_BUS_ADDRESS", dbusaddr.Disabled)
 }
 
 // BusExists reports whether a session bus can be found without starting

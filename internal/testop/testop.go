@@ -58,6 +58,7 @@ type Provider struct {
 	counts     map[string]int
 	failN      int
 	failStatus int
+	tokenDelay time.Duration
 }
 
 // Start listens on opts.Addr and serves the provider until Close.
@@ -220,6 +221,14 @@ func (p *Provider) intercept(next http.Handler) http.Handler {
 
 // interceptToken reads the token request's form from a copy of the body
 // (restoring r.Body for the OP) and reports whether to pass it on.
+// SlowToken makes the token endpoint take d before it answers (after it has
+// counted the request), as a slow or overloaded provider would; 0 undoes it.
+func (p *Provider) SlowToken(d time.Duration) {
+	p.mu.Lock()
+	p.tokenDelay = d
+	p.mu.Unlock()
+}
+
 func (p *Provider) interceptToken(w http.ResponseWriter, r *http.Request) bool {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	r.Body.Close()
@@ -232,6 +241,15 @@ func (p *Provider) interceptToken(w http.ResponseWriter, r *http.Request) bool {
 	p.count("token")
 	if grant != "" {
 		p.count(strings.TrimPrefix(grant, "urn:ietf:params:oauth:grant-type:"))
+	}
+	p.mu.Lock()
+	delay := p.tokenDelay
+	p.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+		}
 	}
 	if status, fail := p.takeFailure(); fail {
 		w.Header().Set("Retry-After", "0")

@@ -1,19 +1,30 @@
-package store
+package keyring
+
+import "github.com/fourinsight-token/fourinsight-token/store"
 
 // The keyring helper protocol: how the fourinsight-token binary talks to
 // fourinsight-token-keyring, the separate binary that links
 // github.com/99designs/keyring (see docs/keyring.md for why it is separate).
 //
-// The helper reads one KeyringRequest per line on stdin and answers each with
-// one KeyringResponse line on stdout, until stdin ends. Secrets (entries,
+// The helper reads one Request per line on stdin and answers each with
+// one Response line on stdout, until stdin ends. Secrets (entries,
 // passwords) travel only on these pipes, never in argv or the environment the
-// helper is started with, and the helper never writes them to stderr.
+// helper is started with (but for the password the user set in PasswordEnv,
+// passed on as the user gave it), and the helper never writes them to stderr.
 
-// KeyringProtocol is the protocol version a request carries.
-const KeyringProtocol = 1
+// Protocol is the protocol version a request carries.
+const Protocol = 1
 
-// KeyringService is the service name items are kept under.
-const KeyringService = "fourinsight-token"
+// PasswordEnv holds the encrypted-file backend's password. The helper reads
+// it when a request carries none; Store hands the user's value to the
+// helper alone under this name (see Store.EnvPassword). The command line
+// takes the same variable from its environment (internal/cliargs, which
+// spells it out rather than import this package: the fast front links
+// cliargs and must not link the keyring client).
+const PasswordEnv = "FOURINSIGHT_KEYRING_PASSWORD"
+
+// Service is the service name items are kept under.
+const Service = "fourinsight-token"
 
 // Keyring backend names, as --keyring-backend takes them. The empty name is
 // the automatic choice.
@@ -27,9 +38,9 @@ const (
 	BackendFile          = "file"
 )
 
-// KeyringBackends lists the backend names --keyring-backend accepts, "auto"
+// Backends lists the backend names --keyring-backend accepts, "auto"
 // (the automatic choice) first.
-var KeyringBackends = []string{"auto", BackendSecretService, BackendKWallet, BackendKeychain, BackendWinCred, BackendPass, BackendKeyctl, BackendFile}
+var Backends = []string{"auto", BackendSecretService, BackendKWallet, BackendKeychain, BackendWinCred, BackendPass, BackendKeyctl, BackendFile}
 
 // Keyring operations.
 const (
@@ -40,8 +51,8 @@ const (
 	OpProbe  = "probe"  // → Backend: which backend the request resolves to
 )
 
-// KeyringRequest is one call to the helper.
-type KeyringRequest struct {
+// Request is one call to the helper.
+type Request struct {
 	V       int    `json:"v"`
 	Op      string `json:"op"`
 	Backend string `json:"backend,omitempty"` // "" = automatic
@@ -54,8 +65,8 @@ type KeyringRequest struct {
 	Password string `json:"password,omitempty"`
 }
 
-// KeyringResponse is the helper's answer to one request.
-type KeyringResponse struct {
+// Response is the helper's answer to one request.
+type Response struct {
 	OK      bool     `json:"ok"`
 	Backend string   `json:"backend,omitempty"` // the backend that served (or refused) it
 	Data    string   `json:"data,omitempty"`
@@ -96,7 +107,7 @@ func SessionOfItem(name string) (key string, ok bool) {
 	}
 	if len(name) > len("token.") && name[:len("token.")] == "token." {
 		key = name[len("token."):]
-		return key, CheckKey(key) == nil
+		return key, store.CheckKey(key) == nil
 	}
 	return "", false
 }

@@ -1,4 +1,4 @@
-package store
+package keyring
 
 import (
 	"bufio"
@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/dbusaddr"
+	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
 // TestFakeKeyringHelper is not a test: run by fakeHelper's script, it plays
@@ -40,19 +43,19 @@ func fakeHelperMain(mode, state string) int {
 			fmt.Println("this is not JSON")
 			continue
 		}
-		var req KeyringRequest
+		var req Request
 		json.Unmarshal(sc.Bytes(), &req)
 		items := map[string]string{}
 		if data, err := os.ReadFile(state); err == nil {
 			json.Unmarshal(data, &items)
 		}
-		resp := KeyringResponse{OK: true, Backend: BackendSecretService}
+		resp := Response{OK: true, Backend: BackendSecretService}
 		if mode == "password" {
 			resp.Backend = BackendFile
 			if req.Password == "" {
-				resp = KeyringResponse{Backend: BackendFile, Code: CodeNeedPassword, Error: "needs its password", NewFile: len(items) == 0}
+				resp = Response{Backend: BackendFile, Code: CodeNeedPassword, Error: "needs its password", NewFile: len(items) == 0}
 			} else if req.Password != "right" {
-				resp = KeyringResponse{Backend: BackendFile, Code: CodeBadPassword, Error: "the password does not open the encrypted keyring file"}
+				resp = Response{Backend: BackendFile, Code: CodeBadPassword, Error: "the password does not open the encrypted keyring file"}
 			}
 		}
 		if resp.OK {
@@ -61,11 +64,11 @@ func fakeHelperMain(mode, state string) int {
 				if d, ok := items[req.Key]; ok {
 					resp.Data = d
 				} else {
-					resp = KeyringResponse{Backend: resp.Backend, Code: CodeNotFound}
+					resp = Response{Backend: resp.Backend, Code: CodeNotFound}
 				}
 			case OpSet:
 				if len(req.Data) > 3000 {
-					resp = KeyringResponse{Backend: resp.Backend, Code: CodeTooLarge, Error: "the entry is too large for the wincred keyring; use --store file"}
+					resp = Response{Backend: resp.Backend, Code: CodeTooLarge, Error: "the entry is too large for the wincred keyring; use --store file"}
 				}
 				items[req.Key] = req.Data
 			case OpDelete:
@@ -85,8 +88,8 @@ func fakeHelperMain(mode, state string) int {
 	return 0
 }
 
-// fakeKeyring is a Keyring whose helper is this test binary in mode.
-func fakeKeyring(t *testing.T, mode string) (*Keyring, string) {
+// fakeKeyring is a Store whose helper is this test binary in mode.
+func fakeKeyring(t *testing.T, mode string) (*Store, string) {
 	t.Helper()
 	if runtime.GOOS == "windows" {
 		t.Skip("the fake helper is a shell script")
@@ -99,18 +102,18 @@ func fakeKeyring(t *testing.T, mode string) (*Keyring, string) {
 		t.Fatal(err)
 	}
 	cache := filepath.Join(dir, "cache")
-	k := &Keyring{Dir: cache, Helper: script, Timeout: 5 * time.Second}
+	k := &Store{Dir: cache, Helper: script, Timeout: 5 * time.Second}
 	t.Cleanup(func() { k.Close() })
 	return k, state
 }
 
-func testEntry(token string) *Entry {
-	return &Entry{AccessToken: token, RefreshToken: "refresh-" + token, ExpiresAt: time.Now().Add(time.Hour).Truncate(time.Second), TokenURL: "https://idp.example/token"}
+func testEntry(token string) *store.Entry {
+	return &store.Entry{AccessToken: token, RefreshToken: "refresh-" + token, ExpiresAt: time.Now().Add(time.Hour).Truncate(time.Second), TokenURL: "https://idp.example/token"}
 }
 
 func TestKeyringRoundTrip(t *testing.T) {
 	k, _ := fakeKeyring(t, "mem")
-	if _, err := k.Load("ws0"); !errors.Is(err, ErrNotFound) {
+	if _, err := k.Load("ws0"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("empty keyring: %v", err)
 	}
 	for _, key := range []string{"", "ws0", "default"} {
@@ -123,7 +126,7 @@ func TestKeyringRoundTrip(t *testing.T) {
 		if err != nil || e.AccessToken != "tok-"+key || e.RefreshToken != "refresh-tok-"+key || e.TokenURL != "https://idp.example/token" {
 			t.Fatalf("load %q: %+v, %v", key, e, err)
 		}
-		if _, ok := readMarker(k.Dir, key); !ok {
+		if _, ok, err := (store.File{Dir: k.Dir}).InKeyring(key); !ok || err != nil {
 			t.Fatalf("no marker for %q", key)
 		}
 	}
@@ -137,13 +140,13 @@ func TestKeyringRoundTrip(t *testing.T) {
 	if err := k.Delete("ws0"); err != nil {
 		t.Fatalf("deleting twice: %v", err)
 	}
-	if _, err := k.Load("ws0"); !errors.Is(err, ErrNotFound) {
+	if _, err := k.Load("ws0"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
 	}
-	if _, ok := readMarker(k.Dir, "ws0"); ok {
+	if _, ok, _ := (store.File{Dir: k.Dir}).InKeyring("ws0"); ok {
 		t.Fatal("delete left the marker")
 	}
-	if err := k.Save("bad key", testEntry("x")); !errors.Is(err, ErrBadKey) {
+	if err := k.Save("bad key", testEntry("x")); !errors.Is(err, store.ErrBadKey) {
 		t.Fatalf("bad key: %v", err)
 	}
 	// Every entry is stored compact, as the backends' size limits count.
@@ -155,30 +158,30 @@ func TestKeyringRoundTrip(t *testing.T) {
 // The two stores point at each other instead of signing in again.
 func TestStoresSayWhereASessionIs(t *testing.T) {
 	k, _ := fakeKeyring(t, "mem")
-	f := File{Dir: k.Dir}
+	f := store.File{Dir: k.Dir}
 	if err := f.Save("filed", testEntry("a")); err != nil {
 		t.Fatal(err)
 	}
 	_, err := k.Load("filed")
-	if !errors.Is(err, ErrOtherStore) || !strings.Contains(err.Error(), "fourinsight-token logout --store file -s filed") {
+	if !errors.Is(err, store.ErrOtherStore) || !strings.Contains(err.Error(), "fourinsight-token logout --store file -s filed") {
 		t.Fatalf("keyring load of a file session: %v", err)
 	}
 	if err := k.Save("kept", testEntry("b")); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.Load("kept")
-	if !errors.Is(err, ErrOtherStore) || !strings.Contains(err.Error(), "kept in the keyring (secret-service)") {
+	if !errors.Is(err, store.ErrOtherStore) || !strings.Contains(err.Error(), "kept in the keyring (secret-service)") {
 		t.Fatalf("file load of a keyring session: %v", err)
 	}
-	if _, err := f.Load("nowhere"); !errors.Is(err, ErrNotFound) {
+	if _, err := f.Load("nowhere"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("file load of no session: %v", err)
 	}
 	// Saved by another backend than the one in use now.
-	if err := writeMarker(k.Dir, "moved", marker{Backend: BackendKWallet}); err != nil {
+	if err := f.MarkInKeyring("moved", BackendKWallet); err != nil {
 		t.Fatal(err)
 	}
 	_, err = k.Load("moved")
-	if !errors.Is(err, ErrOtherStore) || !strings.Contains(err.Error(), "--keyring-backend kwallet") {
+	if !errors.Is(err, store.ErrOtherStore) || !strings.Contains(err.Error(), "--keyring-backend kwallet") {
 		t.Fatalf("keyring load of a session in another backend: %v", err)
 	}
 	keys, _ := f.Keys()
@@ -194,9 +197,9 @@ func TestKeyringFailures(t *testing.T) {
 		is      error
 		says    string
 	}{
-		{"hang", 300 * time.Millisecond, ErrKeyringTimeout, "did not answer within 300ms"},
+		{"hang", 300 * time.Millisecond, ErrTimeout, "did not answer within 300ms"},
 		{"crash", 5 * time.Second, nil, "ServiceUnknown: no secrets here"},
-		{"garbage", 5 * time.Second, ErrKeyring, "not its protocol"},
+		{"garbage", 5 * time.Second, ErrUnusable, "not its protocol"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
@@ -245,13 +248,13 @@ func TestKeyringPassword(t *testing.T) {
 	t.Run("wrong", func(t *testing.T) {
 		k, _ := fakeKeyring(t, "password")
 		k.Password = func(string, bool) (string, error) { return "wrong", nil }
-		if _, err := k.Load("ws0"); !errors.Is(err, ErrKeyring) || !strings.Contains(err.Error(), "does not open") {
+		if _, err := k.Load("ws0"); !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), "does not open") {
 			t.Fatalf("got %v", err)
 		}
 	})
 	t.Run("cannot ask", func(t *testing.T) {
 		k, _ := fakeKeyring(t, "password")
-		if _, err := k.Load("ws0"); !errors.Is(err, ErrKeyring) || !strings.Contains(err.Error(), "FOURINSIGHT_KEYRING_PASSWORD") {
+		if _, err := k.Load("ws0"); !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), "FOURINSIGHT_KEYRING_PASSWORD") {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -268,7 +271,7 @@ func TestKeyringPassword(t *testing.T) {
 func TestKeyringTooLarge(t *testing.T) {
 	k, _ := fakeKeyring(t, "mem")
 	e := testEntry(strings.Repeat("x", 4000))
-	if err := k.Save("big", e); !errors.Is(err, ErrKeyring) || !strings.Contains(err.Error(), "too large") {
+	if err := k.Save("big", e); !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), "too large") {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -276,13 +279,13 @@ func TestKeyringTooLarge(t *testing.T) {
 func TestKeyringHelperPath(t *testing.T) {
 	t.Setenv(HelperEnv, "")
 	t.Setenv("PATH", t.TempDir())
-	k := &Keyring{Dir: t.TempDir()}
+	k := &Store{Dir: t.TempDir()}
 	_, err := k.Load("ws0")
-	if !errors.Is(err, ErrKeyring) || !strings.Contains(err.Error(), "go install github.com/fourinsight-token/fourinsight-token/cmd/fourinsight-token-keyring@latest") {
+	if !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), "go install github.com/fourinsight-token/fourinsight-token/cmd/fourinsight-token-keyring@latest") {
 		t.Fatalf("no helper: %v", err)
 	}
 	t.Setenv(HelperEnv, "/no/such/helper")
-	if p, err := (&Keyring{}).helperPath(); p != "/no/such/helper" || err != nil {
+	if p, err := (&Store{}).helperPath(); p != "/no/such/helper" || err != nil {
 		t.Fatalf("%s overrides: %q %v", HelperEnv, p, err)
 	}
 }
@@ -295,9 +298,9 @@ func TestHelperEnv(t *testing.T) {
 	}{
 		{"", "unix:path=/run/bus"},
 		{BackendSecretService, "unix:path=/run/bus"},
-		{BackendFile, noBus},
-		{BackendKeyctl, noBus},
-		{BackendPass, noBus},
+		{BackendFile, dbusaddr.Disabled},
+		{BackendKeyctl, dbusaddr.Disabled},
+		{BackendPass, dbusaddr.Disabled},
 	}
 	for _, tt := range tests {
 		got := getEnv(helperEnv(base, tt.backend), "DBUS_SESSION_BUS_ADDRESS")
@@ -310,14 +313,14 @@ func TestHelperEnv(t *testing.T) {
 	}
 }
 
-func TestCheckKeyringBackend(t *testing.T) {
-	for _, name := range append([]string{""}, KeyringBackends...) {
-		if err := CheckKeyringBackend(name); err != nil {
+func TestCheckBackend(t *testing.T) {
+	for _, name := range append([]string{""}, Backends...) {
+		if err := CheckBackend(name); err != nil {
 			t.Errorf("%q: %v", name, err)
 		}
 	}
 	for _, name := range []string{"vault", "File", "secretservice"} {
-		if err := CheckKeyringBackend(name); !errors.Is(err, ErrKeyring) {
+		if err := CheckBackend(name); !errors.Is(err, ErrUnusable) {
 			t.Errorf("%q accepted", name)
 		}
 	}

@@ -1,13 +1,19 @@
-package store
+// Package keyring keeps sessions in the OS keyring (Store), through the
+// helper binary fourinsight-token-keyring, and defines the protocol the two
+// speak (protocol.go). It stands apart from package store so that the
+// programs that never use the keyring, the fast front above all, do not link
+// its client; what both stores share (the entry, its codec, the locks, the
+// marker that says a session lives in the keyring) stays in store.
+package keyring
 
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,33 +22,24 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/dbusaddr"
+	"github.com/fourinsight-token/fourinsight-token/internal/kinderr"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
+	"github.com/fourinsight-token/fourinsight-token/internal/sibling"
+	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
-// Errors of the keyring store, told apart with errors.Is.
+// Errors of the keyring store, told apart with errors.Is. A session kept in
+// the file store instead is store.ErrOtherStore.
 var (
-	// ErrKeyring: the keyring cannot be used as configured: no helper, no
+	// ErrUnusable: the keyring cannot be used as configured: no helper, no
 	// such backend here, a wrong password, an entry too large (exit 2).
-	ErrKeyring = errors.New("keyring")
-	// ErrKeyringTimeout: the keyring did not answer in time (exit 5).
-	ErrKeyringTimeout = errors.New("the keyring did not answer in time")
-	// ErrOtherStore: the session is kept in the other store (file or
-	// keyring) than the one asked for; nothing is mixed (exit 2).
-	ErrOtherStore = errors.New("session is kept in another store")
+	// Wrapped with %w, it reads "keyring: ...".
+	ErrUnusable = errors.New("keyring")
+	// ErrTimeout: the keyring did not answer in time (exit 5).
+	ErrTimeout = errors.New("the keyring did not answer in time")
 )
-
-// kindError is an error of a kind (errors.Is) that reads as its message
-// alone, without the kind's name in front.
-type kindError struct {
-	kind error
-	msg  string
-}
-
-func (e *kindError) Error() string { return e.msg }
-func (e *kindError) Unwrap() error { return e.kind }
-
-func errorOf(kind error, format string, args ...any) error {
-	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
-}
 
 // HelperName is the keyring helper's command name.
 const HelperName = "fourinsight-token-keyring"
@@ -50,20 +47,15 @@ const HelperName = "fourinsight-token-keyring"
 // HelperEnv names the keyring helper explicitly (tests, packagers).
 const HelperEnv = "FOURINSIGHT_KEYRING_HELPER"
 
-// DefaultKeyringTimeout bounds every keyring call.
-const DefaultKeyringTimeout = 5 * time.Second
+// DefaultTimeout bounds every keyring call.
+const DefaultTimeout = 5 * time.Second
 
-// noBus is a D-Bus address with no transport: dialling it fails at once,
-// without a socket. The helper gets it where no session bus exists, so that
-// the D-Bus library does not fork dbus-launch to start one.
-const noBus = "disabled:"
-
-// Keyring keeps entries in the OS keyring through the helper binary
+// Store keeps entries in the OS keyring through the helper binary
 // fourinsight-token-keyring. It does not link any keyring library itself:
 // a process that never uses the keyring never dials D-Bus. Locks stay with
 // the file store (lock files in Dir). Use it by pointer.
-type Keyring struct {
-	// Backend is a name from KeyringBackends; "" or "auto" chooses.
+type Store struct {
+	// Backend is a name from Backends; "" or "auto" chooses.
 	Backend string
 	// Dir is the cache directory: lock files, the markers that say a
 	// session lives in the keyring, and the file backend's default home.
@@ -79,6 +71,10 @@ type Keyring struct {
 	// Password asks for the encrypted-file backend's password (twice when
 	// confirm, for a new one). nil: never ask.
 	Password func(prompt string, confirm bool) (string, error)
+	// EnvPassword is the encrypted-file password the user set in
+	// PasswordEnv, handed to the helper alone (it is no longer in this
+	// process's environment, so that no other child inherits it).
+	EnvPassword string
 	// Logf receives debug lines; never secrets.
 	Logf func(format string, args ...any)
 
@@ -101,20 +97,20 @@ type lineResult struct {
 	err  error
 }
 
-func (k *Keyring) logf(format string, args ...any) {
+func (k *Store) logf(format string, args ...any) {
 	if k.Logf != nil {
 		k.Logf(format, args...)
 	}
 }
 
-func (k *Keyring) timeout() time.Duration {
+func (k *Store) timeout() time.Duration {
 	if k.Timeout > 0 {
 		return k.Timeout
 	}
-	return DefaultKeyringTimeout
+	return DefaultTimeout
 }
 
-func (k *Keyring) fileDir() string {
+func (k *Store) fileDir() string {
 	if k.FileDir != "" {
 		return k.FileDir
 	}
@@ -122,7 +118,7 @@ func (k *Keyring) fileDir() string {
 }
 
 // ring names the keyring in messages: "the secret-service keyring".
-func (k *Keyring) ring() string {
+func (k *Store) ring() string {
 	if k.backend != "" {
 		return "the " + k.backend + " keyring"
 	}
@@ -132,37 +128,37 @@ func (k *Keyring) ring() string {
 	return "the " + k.Backend + " keyring"
 }
 
-// CheckKeyringBackend reports whether name can be given to --keyring-backend.
-func CheckKeyringBackend(name string) error {
+// CheckBackend reports whether name can be given to --keyring-backend.
+func CheckBackend(name string) error {
 	if name == "" {
 		return nil
 	}
-	for _, b := range KeyringBackends {
+	for _, b := range Backends {
 		if name == b {
 			return nil
 		}
 	}
-	return errorOf(ErrKeyring, "unknown keyring backend %q (use one of %s)", name, strings.Join(KeyringBackends, ", "))
+	return kinderr.New(ErrUnusable, "unknown keyring backend %q (use one of %s)", name, strings.Join(Backends, ", "))
 }
 
 // Load reads the session's entry from the keyring. A session that is not
 // there but is in the file store (or was saved by another keyring backend)
 // is ErrOtherStore, saying what to do, rather than a reason to sign in again.
-func (k *Keyring) Load(key string) (*Entry, error) {
-	if err := CheckKey(key); err != nil {
+func (k *Store) Load(key string) (*store.Entry, error) {
+	if err := store.CheckKey(key); err != nil {
 		return nil, err
 	}
-	resp, err := k.do(KeyringRequest{Op: OpGet, Key: ItemName(key)})
-	if errors.Is(err, ErrNotFound) {
+	resp, err := k.do(Request{Op: OpGet, Key: ItemName(key)})
+	if errors.Is(err, store.ErrNotFound) {
 		if err := k.elsewhere(key); err != nil {
 			return nil, err
 		}
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	e, err := Decode([]byte(resp.Data))
+	e, err := store.Decode([]byte(resp.Data))
 	if err != nil {
 		return nil, fmt.Errorf("the keyring item %s: %w", ItemName(key), err)
 	}
@@ -171,21 +167,22 @@ func (k *Keyring) Load(key string) (*Entry, error) {
 
 // elsewhere explains a session missing from the keyring that is kept in the
 // file store, or that another keyring backend holds.
-func (k *Keyring) elsewhere(key string) error {
-	if m, ok := readMarker(k.Dir, key); ok && m.Backend != "" && k.backend != "" && m.Backend != k.backend {
-		return errorOf(ErrOtherStore, "session %s was saved in the keyring's %s backend, but the keyring now uses %s; run with --keyring-backend %s (or FOURINSIGHT_KEYRING_BACKEND=%s), or forget it there with: fourinsight-token logout --store keyring --keyring-backend %s%s", displayKey(key), m.Backend, k.backend, m.Backend, m.Backend, m.Backend, sessionArg(key))
+func (k *Store) elsewhere(key string) error {
+	files := store.File{Dir: k.Dir}
+	if saved, ok, _ := files.InKeyring(key); ok && saved != "" && k.backend != "" && saved != k.backend {
+		return kinderr.New(store.ErrOtherStore, "session %s was saved in the keyring's %s backend, but the keyring now uses %s; run with --keyring-backend %s (or FOURINSIGHT_KEYRING_BACKEND=%s), or forget it there with: fourinsight-token logout --store keyring --keyring-backend %s%s", store.SessionName(key), saved, k.backend, saved, saved, saved, store.SessionArgs(key))
 	}
-	path := File{Dir: k.Dir}.Path(key)
+	path := files.Path(key)
 	if info, err := os.Lstat(path); err == nil && info.Mode().IsRegular() {
-		return errorOf(ErrOtherStore, "session %s is in the file store (%s), not in the keyring; use --store file, or move it to the keyring: fourinsight-token logout --store file%s, then fourinsight-token login --store keyring%s", displayKey(key), path, sessionArg(key), sessionArg(key))
+		return kinderr.New(store.ErrOtherStore, "session %s is in the file store (%s), not in the keyring; use --store file, or move it to the keyring: fourinsight-token logout --store file%s, then fourinsight-token login --store keyring%s", store.SessionName(key), path, store.SessionArgs(key), store.SessionArgs(key))
 	}
 	return nil
 }
 
 // Save writes the session's entry to the keyring, then the marker that
 // tells the file store the session lives in the keyring.
-func (k *Keyring) Save(key string, e *Entry) error {
-	if err := CheckKey(key); err != nil {
+func (k *Store) Save(key string, e *store.Entry) error {
+	if err := store.CheckKey(key); err != nil {
 		return err
 	}
 	data, err := e.Encode()
@@ -196,32 +193,32 @@ func (k *Keyring) Save(key string, e *Entry) error {
 	if err := json.Compact(&compact, data); err != nil {
 		return err
 	}
-	if _, err := k.do(KeyringRequest{Op: OpSet, Key: ItemName(key), Data: compact.String()}); err != nil {
+	if _, err := k.do(Request{Op: OpSet, Key: ItemName(key), Data: compact.String()}); err != nil {
 		return err
 	}
-	if err := writeMarker(k.Dir, key, marker{Backend: k.backend}); err != nil {
-		k.logf("keyring: could not write the marker of session %s: %v", displayKey(key), err)
+	if err := (store.File{Dir: k.Dir}).MarkInKeyring(key, k.backend); err != nil {
+		k.logf("keyring: could not write the marker of session %s: %v", store.SessionName(key), err)
 	}
 	return nil
 }
 
 // Delete forgets the session in the keyring; a missing item is no error.
-func (k *Keyring) Delete(key string) error {
-	if err := CheckKey(key); err != nil {
+func (k *Store) Delete(key string) error {
+	if err := store.CheckKey(key); err != nil {
 		return err
 	}
-	if _, err := k.do(KeyringRequest{Op: OpDelete, Key: ItemName(key)}); err != nil && !errors.Is(err, ErrNotFound) {
+	if _, err := k.do(Request{Op: OpDelete, Key: ItemName(key)}); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if err := os.Remove(markerPath(k.Dir, key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		k.logf("keyring: could not remove the marker of session %s: %v", displayKey(key), err)
+	if err := (store.File{Dir: k.Dir}).UnmarkInKeyring(key); err != nil {
+		k.logf("keyring: could not remove the marker of session %s: %v", store.SessionName(key), err)
 	}
 	return nil
 }
 
 // Keys lists the sessions the keyring holds, the default session as "".
-func (k *Keyring) Keys() ([]string, error) {
-	resp, err := k.do(KeyringRequest{Op: OpList})
+func (k *Store) Keys() ([]string, error) {
+	resp, err := k.do(Request{Op: OpList})
 	if err != nil {
 		return nil, err
 	}
@@ -236,8 +233,8 @@ func (k *Keyring) Keys() ([]string, error) {
 }
 
 // Probe starts the helper and reports the backend the settings resolve to.
-func (k *Keyring) Probe() (string, error) {
-	resp, err := k.do(KeyringRequest{Op: OpProbe})
+func (k *Store) Probe() (string, error) {
+	resp, err := k.do(Request{Op: OpProbe})
 	if err != nil {
 		return "", err
 	}
@@ -246,10 +243,10 @@ func (k *Keyring) Probe() (string, error) {
 
 // do makes one call, asking for the file backend's password once when the
 // helper needs it, and turns failure codes into errors.
-func (k *Keyring) do(req KeyringRequest) (*KeyringResponse, error) {
+func (k *Store) do(req Request) (*Response, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	req.V = KeyringProtocol
+	req.V = Protocol
 	if req.Backend = k.Backend; req.Backend == "auto" {
 		req.Backend = ""
 	}
@@ -278,7 +275,7 @@ func (k *Keyring) do(req KeyringRequest) (*KeyringResponse, error) {
 				return nil, err
 			}
 			if pw == "" {
-				return nil, errorOf(ErrKeyring, "no password was given for the encrypted keyring file")
+				return nil, kinderr.New(ErrUnusable, "no password was given for the encrypted keyring file")
 			}
 			k.password = pw
 			continue
@@ -288,15 +285,15 @@ func (k *Keyring) do(req KeyringRequest) (*KeyringResponse, error) {
 }
 
 // failure turns a refusal into an error carrying the helper's one line.
-func (k *Keyring) failure(req KeyringRequest, resp *KeyringResponse) error {
-	msg := oneLine(resp.Error)
+func (k *Store) failure(req Request, resp *Response) error {
+	msg := printable.Line(resp.Error)
 	switch resp.Code {
 	case CodeNotFound:
-		return ErrNotFound
+		return store.ErrNotFound
 	case CodeNeedPassword:
-		return errorOf(ErrKeyring, "the encrypted keyring file in %s needs its password: set FOURINSIGHT_KEYRING_PASSWORD, or run this in a terminal to be asked", req.FileDir)
+		return kinderr.New(ErrUnusable, "the encrypted keyring file in %s needs its password: set FOURINSIGHT_KEYRING_PASSWORD, or run this in a terminal to be asked", req.FileDir)
 	case CodeBadPassword, CodeTooLarge, CodeUnavailable, CodeBadRequest:
-		return errorOf(ErrKeyring, "%s", msg)
+		return kinderr.New(ErrUnusable, "%s", msg)
 	}
 	return fmt.Errorf("%s failed: %s", k.ring(), msg)
 }
@@ -304,7 +301,7 @@ func (k *Keyring) failure(req KeyringRequest, resp *KeyringResponse) error {
 // call sends one request and waits for its answer within the timeout,
 // starting the helper if need be. A helper that does not answer in time is
 // killed, and every later call fails at once.
-func (k *Keyring) call(req KeyringRequest) (*KeyringResponse, error) {
+func (k *Store) call(req Request) (*Response, error) {
 	if k.broken != nil {
 		return nil, k.broken
 	}
@@ -333,12 +330,15 @@ func (k *Keyring) call(req KeyringRequest) (*KeyringResponse, error) {
 	case res = <-k.proc.lines:
 	case <-timer.C:
 		k.kill()
-		k.broken = errorOf(ErrKeyringTimeout, "%s did not answer within %s: a locked keyring waiting for an unlock prompt, or a D-Bus session that does not respond; unlock it, choose another with --keyring-backend, or raise FOURINSIGHT_KEYRING_TIMEOUT", k.ring(), k.timeout())
+		k.broken = kinderr.New(ErrTimeout, "%s did not answer within %s: a locked keyring waiting for an unlock prompt, or a D-Bus session that does not respond; unlock it, choose another with --keyring-backend, or raise FOURINSIGHT_KEYRING_TIMEOUT", k.ring(), k.timeout())
 		return nil, k.broken
 	}
 	if res.err != nil {
-		why := k.proc.stderr.firstLine()
-		k.kill()
+		// The helper closed its stdout: it is exiting. Its last words on
+		// stderr are complete only once it has been waited for.
+		stderr := k.proc.stderr
+		k.stop(time.Second)
+		why := stderr.firstLine()
 		if werr := <-written; werr != nil && why == "" {
 			why = werr.Error()
 		}
@@ -348,24 +348,27 @@ func (k *Keyring) call(req KeyringRequest) (*KeyringResponse, error) {
 		k.broken = fmt.Errorf("the keyring helper %s failed: %s", HelperName, why)
 		return nil, k.broken
 	}
-	var resp KeyringResponse
+	var resp Response
 	if err := json.Unmarshal(res.line, &resp); err != nil {
 		k.kill()
-		k.broken = errorOf(ErrKeyring, "the keyring helper answered something that is not its protocol; reinstall %s from the same release as fourinsight-token", HelperName)
+		k.broken = kinderr.New(ErrUnusable, "the keyring helper answered something that is not its protocol; reinstall %s from the same release as fourinsight-token", HelperName)
 		return nil, k.broken
 	}
-	k.logf("keyring: %s via %s: %s (%s)", strings.TrimSpace(req.Op+" "+req.Key), first(resp.Backend, "?"), first(resp.Code, "ok"), time.Since(start).Round(time.Millisecond))
+	k.logf("keyring: %s via %s: %s (%s)", strings.TrimSpace(req.Op+" "+req.Key), cmp.Or(resp.Backend, "?"), cmp.Or(resp.Code, "ok"), time.Since(start).Round(time.Millisecond))
 	return &resp, nil
 }
 
 // start runs the helper with pipes on stdin and stdout.
-func (k *Keyring) start() (*helperProc, error) {
+func (k *Store) start() (*helperProc, error) {
 	path, err := k.helperPath()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(path)
 	cmd.Env = helperEnv(os.Environ(), k.Backend)
+	if k.EnvPassword != "" {
+		cmd.Env = setEnv(cmd.Env, PasswordEnv, k.EnvPassword)
+	}
 	// A program the helper ran (pass runs gpg, which may start gpg-agent)
 	// may hold its pipes open: do not wait for them once it has exited.
 	cmd.WaitDelay = time.Second
@@ -380,7 +383,7 @@ func (k *Keyring) start() (*helperProc, error) {
 	p := &helperProc{cmd: cmd, stdin: stdin, lines: make(chan lineResult, 1), stderr: &tailBuffer{max: 4096}}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
-		return nil, errorOf(ErrKeyring, "cannot run the keyring helper %s: %v", path, err)
+		return nil, kinderr.New(ErrUnusable, "cannot run the keyring helper %s: %v", path, err)
 	}
 	k.logf("keyring: started %s (pid %d)", path, cmd.Process.Pid)
 	go func() {
@@ -399,71 +402,53 @@ func (k *Keyring) start() (*helperProc, error) {
 }
 
 // kill ends the helper and reaps it.
-func (k *Keyring) kill() {
+func (k *Store) kill() { k.stop(0) }
+
+// stop closes the helper's stdin, gives it grace to exit, kills it after
+// that, and reaps it: after Wait, all it wrote to stderr is in the buffer.
+func (k *Store) stop(grace time.Duration) {
 	if k.proc == nil {
 		return
 	}
 	k.proc.stdin.Close()
+	done := make(chan struct{})
+	go func(c *exec.Cmd) { c.Wait(); close(done) }(k.proc.cmd)
+	if grace > 0 {
+		select {
+		case <-done:
+		case <-time.After(grace):
+		}
+	}
 	k.proc.cmd.Process.Kill()
-	k.proc.cmd.Wait()
+	<-done
 	k.proc = nil
 }
 
 // Close ends the helper: it exits when its stdin closes. A process that
 // exits without Close ends it the same way, as its pipes close.
-func (k *Keyring) Close() error {
+func (k *Store) Close() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.proc == nil {
-		return nil
-	}
-	k.proc.stdin.Close()
-	done := make(chan struct{})
-	go func(c *exec.Cmd) { c.Wait(); close(done) }(k.proc.cmd)
-	select {
-	case <-done:
-	case <-time.After(k.timeout()):
-		k.proc.cmd.Process.Kill()
-		<-done
-	}
-	k.proc = nil
+	k.stop(k.timeout())
 	return nil
 }
 
 // helperPath finds the helper: named by $FOURINSIGHT_KEYRING_HELPER or
 // Helper, else beside this executable (also beside the file a symlink to it
 // names, as package managers link binaries), else on PATH.
-func (k *Keyring) helperPath() (string, error) {
+func (k *Store) helperPath() (string, error) {
 	if k.Helper != "" {
 		return k.Helper, nil
 	}
-	if p := os.Getenv(HelperEnv); p != "" {
-		return p, nil
-	}
-	name := HelperName
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	var beside []string
-	if exe, err := os.Executable(); err == nil {
-		beside = append(beside, filepath.Join(filepath.Dir(exe), name))
-		if real, err := filepath.EvalSymlinks(exe); err == nil && real != exe {
-			beside = append(beside, filepath.Join(filepath.Dir(real), name))
-		}
-	}
-	for _, p := range beside {
-		if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath(HelperName); err == nil {
+	p, beside, ok := sibling.Find(HelperName, HelperEnv)
+	if ok {
 		return p, nil
 	}
 	where := "on PATH"
-	if len(beside) > 0 {
-		where = "beside " + beside[0] + " or on PATH"
+	if beside != "" {
+		where = "beside " + beside + " or on PATH"
 	}
-	return "", errorOf(ErrKeyring, "--store keyring needs the helper %s, which is not %s; install it with: go install github.com/fourinsight-token/fourinsight-token/cmd/%s@latest (or use --store file)", HelperName, where, HelperName)
+	return "", kinderr.New(ErrUnusable, "--store keyring needs the helper %s, which is not %s; install it with: go install github.com/fourinsight-token/fourinsight-token/cmd/%s@latest (or use --store file)", HelperName, where, HelperName)
 }
 
 // helperEnv is the helper's environment. For backends that need no D-Bus,
@@ -477,7 +462,7 @@ func helperEnv(env []string, backend string) []string {
 	}
 	switch backend {
 	case BackendFile, BackendPass, BackendKeyctl:
-		return setEnv(env, "DBUS_SESSION_BUS_ADDRESS", noBus)
+		return setEnv(env, "DBUS_SESSION_BUS_ADDRESS", dbusaddr.Disabled)
 	}
 	return env
 }
@@ -501,74 +486,6 @@ func setEnv(env []string, key, val string) []string {
 	}
 	return append(out, key+"="+val)
 }
-
-// marker records, in the cache directory, that a session lives in the
-// keyring: the file store reads it (one stat, only when it has no entry) to
-// say where the session is instead of signing in again. It holds no secret.
-type marker struct {
-	Backend string `json:"backend"`
-}
-
-// markerPath is ".token[.KEY].in-keyring": hidden, and never a name the
-// file store or the Python client reads as a session.
-func markerPath(dir, key string) string {
-	return filepath.Join(dir, "."+ItemName(key)+".in-keyring")
-}
-
-func writeMarker(dir, key string, m marker) error {
-	data, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return File{Dir: dir}.writeAtomic(markerPath(dir, key), append(data, '\n'), false)
-}
-
-func readMarker(dir, key string) (marker, bool) {
-	var m marker
-	data, err := os.ReadFile(markerPath(dir, key))
-	if err != nil {
-		return m, false
-	}
-	json.Unmarshal(data, &m) // an unreadable marker still says "keyring"
-	return m, true
-}
-
-// keyringMarked is the file store's check: ErrOtherStore when the session
-// has no file but lives in the keyring.
-func keyringMarked(dir, key string) error {
-	m, ok := readMarker(dir, key)
-	if !ok {
-		return nil
-	}
-	backend := ""
-	if m.Backend != "" {
-		backend = " (" + m.Backend + ")"
-	}
-	return errorOf(ErrOtherStore, "session %s is kept in the keyring%s, not in the file store; use --store keyring (or FOURINSIGHT_STORE=keyring), or move it to the file store: fourinsight-token logout --store keyring%s, then fourinsight-token login --store file%s", displayKey(key), backend, sessionArg(key), sessionArg(key))
-}
-
-func displayKey(key string) string {
-	if key == "" {
-		return "(default)"
-	}
-	return key
-}
-
-func sessionArg(key string) string {
-	if key == "" {
-		return ""
-	}
-	return " -s " + key
-}
-
-func first(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // tailBuffer keeps the first max bytes written to it (the helper's stderr,
 // for a failure message).
@@ -594,5 +511,5 @@ func (b *tailBuffer) firstLine() string {
 	if len(line) > 300 {
 		line = line[:300] + "…"
 	}
-	return oneLine(line)
+	return printable.Line(line)
 }

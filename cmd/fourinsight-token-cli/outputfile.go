@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
+	"github.com/fourinsight-token/fourinsight-token/store"
+)
+
+// writeOutput prints the entry in the -o format on stdout, or with
+// --output-file into that file.
+func (a *app) writeOutput(out cliargs.Output, e *store.Entry, key string) error {
+	if a.cli.OutputFile == "" {
+		return out.Write(a.stdout, e, key)
+	}
+	var buf bytes.Buffer
+	if err := out.Write(&buf, e, key); err != nil {
+		return err
+	}
+	return writeFileAtomic(a.cli.OutputFile, buf.Bytes())
+}
+
+// checkOutputFile refuses --output-file where it cannot be honoured, before
+// any work: on a command that prints no token, or on a path it would not
+// write (checkOutputPath).
+func (a *app) checkOutputFile(cmd string) error {
+	if a.cli.OutputFile == "" {
+		return nil
+	}
+	if cmd != "get" && cmd != "login" {
+		return fmt.Errorf("%w: --output-file is for get and login, which print a token; %s prints none", errUsage, cmd)
+	}
+	return checkOutputPath(a.cli.OutputFile)
+}
+
+// checkOutputPath accepts a path that does not exist yet or is a regular
+// file. A symbolic link is refused: replacing it would cut the link, and
+// writing through it would write wherever it points — neither is what the
+// user can see they asked for.
+func checkOutputPath(path string) error {
+	info, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%w: --output-file %s: %v", errUsage, path, err)
+	case info.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%w: --output-file %s is a symbolic link; name the file it points to instead", errUsage, path)
+	case !info.Mode().IsRegular():
+		return fmt.Errorf("%w: --output-file %s is not a regular file", errUsage, path)
+	}
+	return nil
+}
+
+// writeFileAtomic replaces path with data: a temporary file (0600) in the
+// same directory, fsync, rename. A reader (an IDE watching .env) sees the old
+// content or the new one, never a truncated file; a failed call leaves the
+// old one as it was.
+func writeFileAtomic(path string, data []byte) error {
+	if err := checkOutputPath(path); err != nil { // again: the sign-in may have taken minutes
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("cannot write --output-file %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(0o600) // CreateTemp's mode already; said for the reader
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write --output-file %s: %w", path, err)
+	}
+	return nil
+}
