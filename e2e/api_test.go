@@ -529,3 +529,29 @@ func freePort(t *testing.T) string {
 	defer ln.Close()
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
+
+// Many requests through the proxy cost one refresh per token lifetime, not
+// one provider call per request.
+func TestProxyRefreshesOncePerExpiry(t *testing.T) {
+	needTool(t, "curl")
+	p := StartProvider(t, testop.Options{AccessTokenLifetime: 3 * time.Second})
+	u := NewUser(t)
+	u.PasteProfile(p)
+	StartTestAPI(t, u, p)
+	u.Setenv("FOURINSIGHT_MIN_VALID=1s")
+	mustOK(t, u.RunInput(PastePackage(t, p), "login", "-s", "ws0"))
+	px := StartProxy(t, u, "-s", "ws0")
+	deadline := time.Now().Add(5 * time.Second)
+	n := 0
+	for time.Now().Before(deadline) {
+		if status, _ := curl(t, u, px.URL+"v1.1/Campaigns/c001"); status != 200 {
+			t.Fatalf("request %d: %d", n+1, status)
+		}
+		n++
+		time.Sleep(100 * time.Millisecond)
+	}
+	// 5 s of requests with tokens good for 2 s each (3 s less --min-valid 1 s).
+	if r := p.Count("refresh_token"); r < 1 || r > 3 {
+		t.Fatalf("%d requests made %d refreshes, want 2 or so", n, r)
+	}
+}
