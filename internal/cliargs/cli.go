@@ -40,7 +40,7 @@ type Globals struct {
 	LoginTimeout     *time.Duration `group:"global" env:"FOURINSIGHT_LOGIN_TIMEOUT" placeholder:"DURATION" help:"How long an interactive sign-in may take (default 5m)."`
 	LockTimeout      *time.Duration `group:"global" env:"FOURINSIGHT_LOCK_TIMEOUT" placeholder:"DURATION" help:"How long to wait for another process working on the same session (default 5m; 0s: try once)."`
 	DefaultLifetime  *time.Duration `group:"global" env:"FOURINSIGHT_DEFAULT_LIFETIME" placeholder:"DURATION" help:"How long a token is taken to be valid when the provider says neither expires_in nor a JWT exp (default 10m)."`
-	CAFile           string         `group:"global" env:"FOURINSIGHT_CA_FILE" placeholder:"PATH" help:"Extra trusted CA certificates (PEM) for the provider; HTTPS_PROXY/NO_PROXY are honoured."`
+	CAFile           string         `group:"global" env:"FOURINSIGHT_CA_FILE" placeholder:"PATH" help:"Extra trusted CA certificates (PEM) for the provider and the API; HTTPS_PROXY/NO_PROXY are honoured."`
 	RetrySignInAfter *time.Duration `group:"global" name:"retry-signin-after" env:"FOURINSIGHT_RETRY_SIGNIN_AFTER" placeholder:"DURATION" help:"After a sign-in was abandoned, denied or timed out, callers without a terminal fail (exit 3) for this long instead of opening another browser tab (default 10m)."`
 	APIBase          string         `group:"global" env:"FOURINSIGHT_API_BASE" placeholder:"URL" help:"The REST API that api and proxy call (built-in: https://api.4insight.io/); the token goes only to its host."`
 	APITimeout       *time.Duration `group:"global" env:"FOURINSIGHT_API_TIMEOUT" placeholder:"DURATION" help:"How long api and proxy wait for the API's answer, and for each pause while reading it (default 100s, as the Python client)."`
