@@ -68,6 +68,11 @@ type Broker struct {
 	// Replace: -f was given, so a sign-in replaces a session made with
 	// other settings instead of refusing it.
 	Replace bool
+	// RefreshAhead is the refresh-ahead window (store.AutoRefreshAhead, a
+	// fixed length, or 0: off) and StartBackground starts the detached
+	// process that runs BackgroundRefresh for a session (nil: none).
+	RefreshAhead    time.Duration
+	StartBackground func(key string) error
 
 	chosen  *profile.Settings // Settings as resolved for this call; Settings is what is in use
 	adopted bool              // Settings are a session's recorded ones
@@ -108,6 +113,7 @@ func (b *Broker) Cached(key string) (*store.Entry, error) {
 	}
 	if left := time.Until(e.ExpiresAt); e.ValidFor(b.MinValid, time.Now()) {
 		b.logf("cache: session %s valid for %s more; serving it", name(key), left.Round(time.Second))
+		b.renewAhead(key, e)
 		return e, nil
 	} else if e.AccessToken != "" {
 		b.logf("cache: session %s has %s left, less than --min-valid %s", name(key), left.Round(time.Second), b.MinValid)
@@ -368,6 +374,10 @@ func (b *Broker) save(key string, prev *store.Entry, tok *oauth2.Token, flow, to
 	e.TokenURL = tokenURL
 	e.Meta = b.record(flow, tokenURL)
 	e.Meta.Subject = subjectOf(e)
+	e.Meta.Issued = e.Meta.Updated
+	if prev != nil && prev.Meta != nil {
+		e.Meta.Background = prev.Meta.Background
+	}
 	e.Bind()
 	if b.Store == nil {
 		return e, nil

@@ -29,6 +29,8 @@ type SessionInfo struct {
 	// Unusable: a file named like an entry that no session can use (the
 	// Python client takes any session_key); Problem says why.
 	Unusable bool `json:"unusable,omitempty"`
+	// BackgroundRefresh is the outcome of the last background refresh.
+	BackgroundRefresh *store.Background `json:"background_refresh,omitempty"`
 }
 
 // FlowPython is the flow status shows for an entry the Python client
@@ -77,6 +79,7 @@ func (b *Broker) Sessions(only *string) ([]SessionInfo, error) {
 				info.WrittenBy = "fourinsight-token"
 				info.Flow, info.Provider, info.ClientID = m.Flow, m.Provider, m.ClientID
 				info.Subject = cmp.Or(m.Subject, info.Subject)
+				info.BackgroundRefresh = m.Background
 			}
 		}
 		out = append(out, info)

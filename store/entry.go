@@ -55,6 +55,12 @@ type Meta struct {
 	// Python client keeps our key when it rewrites an entry) leaves it
 	// describing tokens that are gone. Empty in records older than binding.
 	RefreshTokenSHA256 string `json:"refresh_token_sha256,omitempty"`
+
+	// Issued is when the access token was received, so that its lifetime
+	// (and the refresh-ahead window, a third of it) is known.
+	Issued time.Time `json:"issued,omitzero"`
+	// Background is the outcome of the session's last background refresh.
+	Background *Background `json:"background_refresh,omitempty"`
 }
 
 // Entry is one session's cached token. The zero ExpiresAt means the expiry is

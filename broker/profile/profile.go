@@ -69,6 +69,10 @@ type Profile struct {
 	// RetrySignInAfter: how long an abandoned, denied or timed-out sign-in
 	// keeps callers without a terminal from opening another (default 10m).
 	RetrySignInAfter *Duration `json:"retry_signin_after,omitempty"`
+	// RefreshAhead: renew in the background when a served token has less
+	// than this left; "0s" turns it off (default: a third of the lifetime,
+	// at most 10m).
+	RefreshAhead *Duration `json:"refresh_ahead,omitempty"`
 }
 
 // Duration reads "90s" or "5m" from JSON.
@@ -266,5 +270,6 @@ func Overlay(base, top Profile) Profile {
 	dur(&base.DefaultLifetime, top.DefaultLifetime)
 	str(&base.CAFile, top.CAFile)
 	dur(&base.RetrySignInAfter, top.RetrySignInAfter)
+	dur(&base.RefreshAhead, top.RefreshAhead)
 	return base
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/flows/urls"
 	"github.com/fourinsight-token/fourinsight-token/store"
@@ -285,4 +286,13 @@ const CustomProfile = "custom"
 func checkRedirect(raw string) error {
 	_, _, err := urls.Redirect(raw)
 	return err
+}
+
+// RenewAhead reports whether a served entry should be renewed in the
+// background: it is inside the refresh-ahead window (store.InRefreshAhead),
+// and there is something to renew it with that needs no person — a
+// refresh token, or the client credentials of a service account. The fast
+// front and the full command line both decide with this.
+func (s Settings) RenewAhead(e *store.Entry, ahead time.Duration, now time.Time) bool {
+	return e != nil && (e.RefreshToken != "" || s.ClientFlow()) && e.InRefreshAhead(ahead, now)
 }

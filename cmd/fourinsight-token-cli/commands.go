@@ -135,7 +135,7 @@ func (a *app) status() error {
 		return nil
 	}
 	w := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "SESSION\tFLOW\tPROVIDER\tEXPIRES\tREFRESH\tSUBJECT\tWRITTEN BY")
+	fmt.Fprintln(w, "SESSION\tFLOW\tPROVIDER\tEXPIRES\tREFRESH\tSUBJECT\tWRITTEN BY\tLAST BACKGROUND REFRESH")
 	for _, s := range infos {
 		expires := "-"
 		switch {
@@ -153,7 +153,11 @@ func (a *app) status() error {
 		if s.RefreshToken {
 			refresh = "yes"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", store.SessionName(s.Session), dash(s.Flow), dash(cmp.Or(s.Provider, s.TokenHost)), expires, refresh, dash(s.Subject), dash(s.WrittenBy))
+		background := "-"
+		if bg := s.BackgroundRefresh; bg != nil {
+			background = bg.At.Local().Format("2006-01-02 15:04:05") + " " + bg.Result
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", store.SessionName(s.Session), dash(s.Flow), dash(cmp.Or(s.Provider, s.TokenHost)), expires, refresh, dash(s.Subject), dash(s.WrittenBy), background)
 	}
 	return w.Flush()
 }

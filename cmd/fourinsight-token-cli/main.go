@@ -84,6 +84,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = a.api(ctx)
 	case "proxy":
 		err = a.proxy(ctx)
+	case "refresh-ahead":
+		err = a.refreshAhead(ctx)
 	case "completion <shell>":
 		err = a.completion(parser.Model)
 	default:

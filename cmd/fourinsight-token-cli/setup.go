@@ -35,6 +35,8 @@ func (a *app) setup() (*broker.Broker, string, error) {
 		HTTP:             flows.HTTPOptions{Timeout: r.Timeout, CAFile: r.Settings.Profile.CAFile, Notice: notice},
 		Stderr:           a.stderr,
 		Replace:          g.Force,
+		RefreshAhead:     r.RefreshAhead,
+		StartBackground:  a.startBackground(),
 	}
 	if g.Verbose {
 		b.Logf = func(format string, args ...any) {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
+	"github.com/fourinsight-token/fourinsight-token/internal/detach"
 	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
@@ -53,7 +54,8 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 	}
 	file := store.File{Dir: r.Dir, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
 	e, err := file.Load(r.Key)
-	if err != nil || !e.ValidFor(r.MinValid, time.Now()) {
+	now := time.Now()
+	if err != nil || !e.ValidFor(r.MinValid, now) {
 		return 0, false
 	}
 	// A session made with other settings is served when no provider was
@@ -75,7 +77,39 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 		fmt.Fprintf(stderr, "fourinsight-token: cannot write the token: %v\n", err)
 		return 1, true
 	}
+	if use.RenewAhead(e, r.RefreshAhead, now) {
+		renewAhead(file, g, r.Key, debugf(g.Verbose, stderr))
+	}
 	return 0, true
+}
+
+// renewAhead starts the session's background refresh (the full command
+// line's hidden refresh-ahead command) unless another caller did so a
+// moment ago. It is best effort and silent: the token was served already,
+// and the caller's output and exit status stay a plain get's.
+func renewAhead(file store.File, g cliargs.Globals, key string, logf func(string, ...any)) {
+	if !file.ClaimRefreshAhead(key, time.Now()) {
+		logf("refresh-ahead: session %s: a background refresh was started less than %s ago", store.SessionName(key), store.RefreshAheadRetry)
+		return
+	}
+	path, err := findCLI()
+	if err == nil {
+		_, err = detach.Start(path, nil, append([]string{"refresh-ahead"}, cliargs.GlobalArgs(g)...)...) // reaped by init: we exit now
+	}
+	if err != nil {
+		logf("refresh-ahead: cannot start the background refresh: %v", err)
+		return
+	}
+	logf("refresh-ahead: session %s is inside the refresh-ahead window; renewing it in the background", store.SessionName(key))
+}
+
+// debugf writes -v debug lines; a no-op without -v.
+func debugf(verbose bool, w io.Writer) func(string, ...any) {
+	return func(format string, args ...any) {
+		if verbose {
+			fmt.Fprintf(w, "fourinsight-token: debug: "+format+"\n", args...)
+		}
+	}
 }
 
 // cliName is the full command line's executable.

@@ -42,6 +42,7 @@ type Globals struct {
 	DefaultLifetime  *time.Duration `group:"global" env:"FOURINSIGHT_DEFAULT_LIFETIME" placeholder:"DURATION" help:"How long a token is taken to be valid when the provider says neither expires_in nor a JWT exp (default 10m)."`
 	CAFile           string         `group:"global" env:"FOURINSIGHT_CA_FILE" placeholder:"PATH" help:"Extra trusted CA certificates (PEM) for the provider and the API; HTTPS_PROXY/NO_PROXY are honoured."`
 	RetrySignInAfter *time.Duration `group:"global" name:"retry-signin-after" env:"FOURINSIGHT_RETRY_SIGNIN_AFTER" placeholder:"DURATION" help:"After a sign-in was abandoned, denied or timed out, callers without a terminal fail (exit 3) for this long instead of opening another browser tab (default 10m)."`
+	RefreshAhead     *time.Duration `group:"global" env:"FOURINSIGHT_REFRESH_AHEAD" placeholder:"DURATION" help:"Renew in the background when a served token has less than this left (default: the last third of its lifetime, at most 10m; 0s: never)."`
 	APIBase          string         `group:"global" env:"FOURINSIGHT_API_BASE" placeholder:"URL" help:"The REST API that api and proxy call (built-in: https://api.4insight.io/); the token goes only to its host."`
 	APITimeout       *time.Duration `group:"global" env:"FOURINSIGHT_API_TIMEOUT" placeholder:"DURATION" help:"How long api and proxy wait for the API's answer, and for each pause while reading it (default 100s, as the Python client)."`
 	Config           string         `group:"global" env:"FOURINSIGHT_CONFIG" placeholder:"FILE" help:"Config file with named profiles (default: the user config dir's fourinsight-token/config.json)."`
@@ -65,6 +66,8 @@ type CLI struct {
 	Proxy         ProxyCmd         `cmd:"" help:"A loopback reverse proxy to the API base that adds the session's token to every request; only your own user can use it."`
 
 	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
+
+	Background BackgroundCmd `cmd:"" name:"refresh-ahead" hidden:"" help:"Renew the session in the background (started by get inside the refresh-ahead window)."`
 }
 
 // GetCmd prints a token.
@@ -85,6 +88,10 @@ type StatusCmd struct {
 
 // VersionCmd prints the build.
 type VersionCmd struct{}
+
+// BackgroundCmd is the detached background refresh that a get inside the
+// refresh-ahead window starts: never interactive, quiet, bounded.
+type BackgroundCmd struct{}
 
 // CompletionCmd prints a completion script generated from the command model,
 // so completions never drift from the flags.

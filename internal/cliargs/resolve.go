@@ -48,7 +48,10 @@ type Resolved struct {
 	MinValid, Timeout, LoginTimeout, LockTimeout time.Duration
 	DefaultLifetime                              time.Duration
 	RetrySignInAfter                             time.Duration // 0: no quiet period after a failed sign-in
-	APITimeout                                   time.Duration // api and proxy
+	// RefreshAhead is the refresh-ahead window: store.AutoRefreshAhead
+	// unless set, 0 when turned off.
+	RefreshAhead time.Duration
+	APITimeout   time.Duration // api and proxy
 }
 
 // Resolve resolves the global flags. stdin is read only for
@@ -84,6 +87,7 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 		LoginTimeout: (*profile.Duration)(g.LoginTimeout), LockTimeout: (*profile.Duration)(g.LockTimeout),
 		DefaultLifetime: (*profile.Duration)(g.DefaultLifetime), CAFile: g.CAFile,
 		RetrySignInAfter: (*profile.Duration)(g.RetrySignInAfter),
+		RefreshAhead:     (*profile.Duration)(g.RefreshAhead),
 		APIBase:          g.APIBase, APITimeout: (*profile.Duration)(g.APITimeout),
 	}
 	// Naming a provider on the built-in profile means another provider:
@@ -129,6 +133,7 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 		{&r.LockTimeout, p.LockTimeout, DefaultLockTimeout, "lock-timeout", "try once"},
 		{&r.DefaultLifetime, p.DefaultLifetime, DefaultLifetime, "default-lifetime", ""},
 		{&r.RetrySignInAfter, p.RetrySignInAfter, DefaultRetrySignInAfter, "retry-signin-after", "no quiet period"},
+		{&r.RefreshAhead, p.RefreshAhead, store.AutoRefreshAhead, "refresh-ahead", "never refresh ahead"},
 		{&r.APITimeout, p.APITimeout, DefaultAPITimeout, "api-timeout", ""},
 	} {
 		*d.dst = d.def

@@ -1,0 +1,27 @@
+// Package detach starts a program in the background that holds none of its
+// starter's descriptors and is not waited for: the caller's stdout and
+// stderr close when the caller exits, so kubectl, git and $(…) see the
+// caller's output and exit status alone. It imports only the standard
+// library, for the fast front.
+package detach
+
+import "os"
+
+// Start runs path with args (argv[0] is path) detached: standard streams on
+// the null device, no other descriptor inherited, in a process group of its
+// own (Unix; a detached process in a new process group on Windows), with env
+// as its environment (nil: this process's) and this working directory. It
+// does not wait for it: a
+// caller that exits at once leaves it to init; a long-running one calls
+// reap (in a goroutine: it blocks until the program ends).
+func Start(path string, env []string, args ...string) (reap func(), err error) {
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer null.Close()
+	if env == nil {
+		env = os.Environ()
+	}
+	return start(path, append([]string{path}, args...), env, null)
+}

@@ -1,0 +1,23 @@
+//go:build windows
+
+package detach
+
+import (
+	"os"
+	"syscall"
+)
+
+func start(path string, argv, env []string, null *os.File) (func(), error) {
+	const detachedProcess, createNewProcessGroup = 0x00000008, 0x00000200
+	p, err := os.StartProcess(path, argv, &os.ProcAttr{
+		Env:   env,
+		Files: []*os.File{null, null, null},
+		// No console (it can never prompt) and out of the console's
+		// Ctrl+C group. Go passes a child only the handles named in Files.
+		Sys: &syscall.SysProcAttr{CreationFlags: detachedProcess | createNewProcessGroup, HideWindow: true},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() { p.Wait() }, nil
+}
