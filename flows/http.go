@@ -56,20 +56,9 @@ const maxRetryAfter = 10 * time.Second
 // NewHTTPClient builds the client: proxy variables honoured, extra CA roots,
 // per-attempt timeout, retries with exponential backoff and jitter.
 func NewHTTPClient(o HTTPOptions) (*http.Client, error) {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	if o.CAFile != "" {
-		pem, err := safefile.Read(o.CAFile, safefile.Options{Max: maxCAFile, Pipe: true})
-		if err != nil {
-			return nil, fmt.Errorf("cannot read --ca-file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--ca-file %s holds no PEM certificate", o.CAFile)
-		}
-		base.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	base, err := NewTransport(o.CAFile)
+	if err != nil {
+		return nil, err
 	}
 	t := &retryTransport{next: base, timeout: o.Timeout, attempts: o.Attempts, logf: o.Logf, notice: o.Notice, slowAfter: o.SlowAfter}
 	if t.timeout <= 0 {
@@ -143,6 +132,28 @@ func interruption(ctx context.Context) <-chan struct{} {
 		return parent.Done()
 	}
 	return nil
+}
+
+// NewTransport is the standard transport (HTTPS_PROXY and NO_PROXY
+// honoured) trusting caFile's PEM certificates besides the system's.
+func NewTransport(caFile string) (*http.Transport, error) {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	if caFile == "" {
+		return base, nil
+	}
+	pem, err := safefile.Read(caFile, safefile.Options{Max: maxCAFile, Pipe: true})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read --ca-file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca-file %s holds no PEM certificate", caFile)
+	}
+	base.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return base, nil
 }
 
 type retryTransport struct {

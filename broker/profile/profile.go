@@ -48,6 +48,12 @@ type Profile struct {
 	ServiceTokenURL string   `json:"service_token_url,omitempty"`
 	ServiceScopes   []string `json:"service_scopes,omitempty"`
 	APIBase         string   `json:"api_base,omitempty"`
+	// APITrustHosts are other hosts that api and proxy may send the token
+	// to, for absolute URLs ('*.example.com' for subdomains).
+	APITrustHosts []string `json:"api_trust_hosts,omitempty"`
+	// APITimeout bounds one API call of api and proxy (default 100s, as the
+	// Python client waits).
+	APITimeout *Duration `json:"api_timeout,omitempty"`
 
 	// Defaults for flags, so a profile can carry them too.
 	CacheDir string `json:"cache_dir,omitempty"`
@@ -253,6 +259,8 @@ func Overlay(base, top Profile) Profile {
 	str(&base.ServiceTokenURL, top.ServiceTokenURL)
 	list(&base.ServiceScopes, top.ServiceScopes)
 	str(&base.APIBase, top.APIBase)
+	list(&base.APITrustHosts, top.APITrustHosts)
+	dur(&base.APITimeout, top.APITimeout)
 	str(&base.CacheDir, top.CacheDir)
 	str(&base.Store, top.Store)
 	dur(&base.MinValid, top.MinValid)

@@ -107,7 +107,7 @@ func (s Settings) checkURLs() error {
 	for _, u := range []struct{ name, v string }{
 		{"issuer", p.Issuer}, {"auth-url", p.AuthURL}, {"token-url", p.TokenURL},
 		{"device-auth-url", p.DeviceAuthURL}, {"revocation_url", p.RevocationURL},
-		{"signin-url", p.SignInURL}, {"service_token_url", p.ServiceTokenURL},
+		{"signin-url", p.SignInURL}, {"service_token_url", p.ServiceTokenURL}, {"api-base", p.APIBase},
 	} {
 		if u.v == "" {
 			continue

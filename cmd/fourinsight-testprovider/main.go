@@ -10,6 +10,10 @@
 //	fourinsight-token ...
 //	kill "$FOURINSIGHT_TESTPROVIDER_PID"
 //
+// With --api it also serves a 4insight-like API that accepts the provider's
+// tokens and exports FOURINSIGHT_API_BASE, for trying `fourinsight-token api`
+// and `fourinsight-token proxy`.
+//
 // A paste package (the JSON 4insight's sign-in page shows) is one
 // `curl -s "$FOURINSIGHT_TESTPROVIDER_PASTE_URL"` away, or open that URL in
 // a browser. Codes are single-use and live only in the running provider,
@@ -31,6 +35,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/internal/testapi"
 	"github.com/fourinsight-token/fourinsight-token/internal/testop"
 )
 
@@ -43,6 +48,7 @@ func main() {
 	lifetime := flag.Duration("token-lifetime", 5*time.Minute, "access token `lifetime` (expires_in); 1s or more")
 	envFile := flag.String("env-file", "", "once listening, write the export lines to `path` (removed again on exit)")
 	background := flag.Bool("background", false, "start detached, print the export lines once listening, and return")
+	withAPI := flag.Bool("api", false, "also serve a 4insight-like test API (internal/testapi) that accepts the provider's tokens; exports FOURINSIGHT_API_BASE")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), `Usage: fourinsight-testprovider [flags]
 
@@ -64,9 +70,9 @@ Flags:
 	}
 	var err error
 	if *background {
-		err = startBackground(*addr, *lifetime, *envFile)
+		err = startBackground(*addr, *lifetime, *envFile, *withAPI)
 	} else {
-		err = serve(*addr, *lifetime, *envFile)
+		err = serve(*addr, *lifetime, *envFile, *withAPI)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fourinsight-testprovider:", err)
@@ -74,7 +80,7 @@ Flags:
 	}
 }
 
-func serve(addr string, lifetime time.Duration, envFile string) error {
+func serve(addr string, lifetime time.Duration, envFile string, withAPI bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p, err := testop.Start(testop.Options{Addr: addr, AccessTokenLifetime: lifetime})
@@ -82,6 +88,15 @@ func serve(addr string, lifetime time.Duration, envFile string) error {
 		return err
 	}
 	exports := exportLines(p)
+	if withAPI {
+		api, err := testapi.Start(ctx, testapi.Options{Issuer: p.Issuer()})
+		if err != nil {
+			p.Close()
+			return err
+		}
+		defer api.Close()
+		exports += fmt.Sprintf("export FOURINSIGHT_API_BASE=%s\n", shellQuote(api.URL()+"/"))
+	}
 	if envFile != "" {
 		if err := writeAtomic(envFile, exports); err != nil {
 			p.Close()
@@ -155,7 +170,7 @@ func writeAtomic(path, content string) error {
 // startBackground re-runs this program detached (its own process group, no
 // terminal, output to a log file) and relays the export lines it reports
 // once listening; the log's path is exported too.
-func startBackground(addr string, lifetime time.Duration, envFile string) error {
+func startBackground(addr string, lifetime time.Duration, envFile string, withAPI bool) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -171,6 +186,9 @@ func startBackground(addr string, lifetime time.Duration, envFile string) error 
 	}
 	defer r.Close()
 	args := []string{"-addr", addr, "-token-lifetime", lifetime.String()}
+	if withAPI {
+		args = append(args, "-api")
+	}
 	if envFile != "" {
 		abs, err := filepath.Abs(envFile)
 		if err != nil {

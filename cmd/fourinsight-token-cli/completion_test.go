@@ -32,10 +32,10 @@ func TestBashCompletion(t *testing.T) {
 		{"fourinsight-token completion z", "zsh"},
 		{"fourinsight-token setup git --ho", "--host"},
 		{"fourinsight-token setup kubectl --api-version v1b", "v1beta1"},
-		{"fourinsight-token setup kubectl ''", ""},                                                                       // no more words after a subcommand
-		{"fourinsight-token --session setup ''", "completion exec get git-credential login logout setup status version"}, // "setup" is the session's name: a command comes next
-		{"fourinsight-token --output-file .e", ""},                                                                       // a file name: bash's own completion
-		{"fourinsight-token exec -- ''", ""},                                                                             // the command to run: bash's own
+		{"fourinsight-token setup kubectl ''", ""}, // no more words after a subcommand
+		{"fourinsight-token --session setup ''", "api completion exec get git-credential login logout proxy setup status version"}, // "setup" is the session's name: a command comes next
+		{"fourinsight-token --output-file .e", ""}, // a file name: bash's own completion
+		{"fourinsight-token exec -- ''", ""},       // the command to run: bash's own
 		{"fourinsight-token -v lo", "login logout"},
 	}
 	for _, tt := range tests {

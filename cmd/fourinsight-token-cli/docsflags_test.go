@@ -16,6 +16,7 @@ import (
 // for --client-secret, that the docs say does not exist).
 var notOurFlags = map[string]string{
 	"--background":    "fourinsight-testprovider",
+	"--api":           "fourinsight-testprovider",
 	"--env-file":      "docker run",
 	"--current":       "kubectl config set-context",
 	"--raw":           "kubectl get",

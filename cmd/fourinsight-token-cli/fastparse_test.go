@@ -71,6 +71,7 @@ func TestParseFastAgreesWithKong(t *testing.T) {
 		{args: []string{"--scope", "a b", "--scope=c", "--trust-host", "*.example.com"}, fast: true},
 		{args: []string{"--client-secret-file", "-"}, fast: true},
 		{args: []string{"--ca-file", "/etc/ssl/ca.pem", "--device-auth-url", "https://x/device"}, fast: true},
+		{args: []string{"--api-base", "https://api.example.com/", "--api-timeout=5s"}, env: []string{"FOURINSIGHT_API_TIMEOUT=1m"}, fast: true},
 		{env: []string{"FOURINSIGHT_SESSION=ws0", "FOURINSIGHT_VERBOSE=1", "FOURINSIGHT_MIN_VALID=2m"}, fast: true},
 		{env: []string{"FOURINSIGHT_SCOPE=a  b\\ c", "FOURINSIGHT_TRUST_HOSTS="}, fast: true},
 		{args: []string{"--scope", "x"}, env: []string{"FOURINSIGHT_SCOPE=a b"}, fast: true},

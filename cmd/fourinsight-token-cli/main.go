@@ -17,6 +17,7 @@ import (
 	"github.com/fourinsight-token/fourinsight-token/broker"
 	"github.com/fourinsight-token/fourinsight-token/broker/profile"
 	"github.com/fourinsight-token/fourinsight-token/flows"
+	"github.com/fourinsight-token/fourinsight-token/internal/apicall"
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"github.com/fourinsight-token/fourinsight-token/internal/nodump"
 	"github.com/fourinsight-token/fourinsight-token/internal/printable"
@@ -87,6 +88,10 @@ func runApp(a *app, args []string) int {
 		err = a.setupKubectl()
 	case "setup git":
 		err = a.setupGit()
+	case "api <args>":
+		err = a.api(ctx)
+	case "proxy":
+		err = a.proxy(ctx)
 	case "refresh-ahead":
 		err = a.refreshAhead(ctx)
 	case "completion <shell>":
@@ -97,7 +102,7 @@ func runApp(a *app, args []string) int {
 	if code, ok := asChildExit(err); ok {
 		return code // exec: the command's status, reported by the command
 	}
-	if sig, ok := caught(ctx); ok {
+	if sig, ok := caught(ctx); ok && cmd != "proxy" { // a signal is how a proxy is stopped
 		// Work already sent (a refresh, a code exchange) was finished and
 		// saved; now end as the signal asked, with its status.
 		msg := "stopped by " + signalName(sig)
@@ -125,7 +130,7 @@ func (a *app) parse(args []string) (*kong.Kong, string, int) {
 	exited := -1
 	parser, err := kong.New(&a.cli,
 		kong.Name("fourinsight-token"),
-		kong.Description("Print an OAuth2 access token for the 4insight API, from the cache or after a sign-in.\n\n  TOKEN=$(fourinsight-token -s ws0)\n\nExit status: 0 ok, 1 unexpected, 2 usage/config/bad input, 3 sign-in needed but not allowed, 4 provider refused, 5 no answer in time."),
+		kong.Description("Print an OAuth2 access token for the 4insight API, from the cache or after a sign-in.\n\n  TOKEN=$(fourinsight-token -s ws0)\n\nExit status: 0 ok, 1 unexpected, 2 usage/config/bad input, 3 sign-in needed but not allowed, 4 provider refused, 5 no answer in time, 6 the API answered with an error status (api)."),
 		kong.Writers(a.stdout, a.stderr),
 		kong.Exit(func(code int) { exited = code }),
 		// Commands first; then a command's own flags, with its examples
@@ -151,15 +156,17 @@ func (a *app) parse(args []string) (*kong.Kong, string, int) {
 // exitCode maps an error to the contract's exit status.
 func exitCode(err error) int {
 	switch {
+	case errors.Is(err, apicall.ErrStatus):
+		return 6
 	case errors.Is(err, broker.ErrSignInRequired):
 		return 3
 	case errors.Is(err, flows.ErrRefused):
 		return 4
-	case errors.Is(err, flows.ErrUnavailable), errors.Is(err, store.ErrLockTimeout), errors.Is(err, keyring.ErrTimeout):
+	case errors.Is(err, flows.ErrUnavailable), errors.Is(err, store.ErrLockTimeout), errors.Is(err, keyring.ErrTimeout), errors.Is(err, apicall.ErrNoAnswer):
 		return 5
 	case errors.Is(err, errUsage), errors.Is(err, profile.ErrConfig), errors.Is(err, profile.ErrMismatch), errors.Is(err, flows.ErrUnsafeEndpoint),
 		errors.Is(err, store.ErrUnsafe), errors.Is(err, store.ErrBadKey), errors.Is(err, flows.ErrBadPackage),
-		errors.Is(err, keyring.ErrUnusable), errors.Is(err, store.ErrOtherStore):
+		errors.Is(err, keyring.ErrUnusable), errors.Is(err, store.ErrOtherStore), errors.Is(err, apicall.ErrNotAllowed):
 		return 2
 	}
 	return 1

@@ -40,9 +40,11 @@ type Globals struct {
 	LoginTimeout     *time.Duration `group:"global" env:"FOURINSIGHT_LOGIN_TIMEOUT" placeholder:"DURATION" help:"How long an interactive sign-in may take (default 5m)."`
 	LockTimeout      *time.Duration `group:"global" env:"FOURINSIGHT_LOCK_TIMEOUT" placeholder:"DURATION" help:"How long to wait for another process working on the same session (default 5m; 0s: try once)."`
 	DefaultLifetime  *time.Duration `group:"global" env:"FOURINSIGHT_DEFAULT_LIFETIME" placeholder:"DURATION" help:"How long a token is taken to be valid when the provider says neither expires_in nor a JWT exp (default 10m)."`
-	CAFile           string         `group:"global" env:"FOURINSIGHT_CA_FILE" placeholder:"PATH" help:"Extra trusted CA certificates (PEM) for the provider; HTTPS_PROXY/NO_PROXY are honoured."`
+	CAFile           string         `group:"global" env:"FOURINSIGHT_CA_FILE" placeholder:"PATH" help:"Extra trusted CA certificates (PEM) for the provider and the API; HTTPS_PROXY/NO_PROXY are honoured."`
 	RetrySignInAfter *time.Duration `group:"global" name:"retry-signin-after" env:"FOURINSIGHT_RETRY_SIGNIN_AFTER" placeholder:"DURATION" help:"After a sign-in was abandoned, denied or timed out, callers without a terminal fail (exit 3) for this long instead of opening another browser tab (default 10m)."`
 	RefreshAhead     *time.Duration `group:"global" env:"FOURINSIGHT_REFRESH_AHEAD" placeholder:"DURATION" help:"Renew in the background when a served token has less than this left (default: the last third of its lifetime, at most 10m; 0s: never)."`
+	APIBase          string         `group:"global" env:"FOURINSIGHT_API_BASE" placeholder:"URL" help:"The REST API that api and proxy call (built-in: https://api.4insight.io/); the token goes only to its host."`
+	APITimeout       *time.Duration `group:"global" env:"FOURINSIGHT_API_TIMEOUT" placeholder:"DURATION" help:"How long api and proxy wait for the API's answer, and for each pause while reading it (default 100s, as the Python client)."`
 	Config           string         `group:"global" env:"FOURINSIGHT_CONFIG" placeholder:"FILE" help:"Config file with named profiles (default: the user config dir's fourinsight-token/config.json)."`
 	Verbose          bool           `group:"global" short:"v" env:"FOURINSIGHT_VERBOSE" help:"Debug log on stderr: requests, status codes, timings, cache decisions; secrets redacted."`
 }
@@ -60,6 +62,8 @@ type CLI struct {
 	GitCredential GitCredentialCmd `cmd:"" name:"git-credential" help:"Git credential helper (get, store, erase): answers git with a token for the session."`
 	Exec          ExecCmd          `cmd:"" help:"Run a command with a fresh token in its environment; its exit status is ours."`
 	Setup         SetupCmd         `cmd:"" help:"Configure kubectl or git to get tokens from fourinsight-token."`
+	API           APICmd           `cmd:"" name:"api" help:"An authenticated call to the profile's API (api_base): safe retries, OData paging, body on stdout; exit 6 on an API error status."`
+	Proxy         ProxyCmd         `cmd:"" help:"A loopback reverse proxy to the API base that adds the session's token to every request; only your own user can use it."`
 
 	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 
@@ -125,4 +129,22 @@ type SetupGitCmd struct {
 	Host   string `required:"" placeholder:"HOST" help:"Git server (host or host:port) to answer for over https."`
 	Global bool   `xor:"where" help:"Set it in your global git config (git config --global)."`
 	Write  bool   `xor:"where" help:"Set it in the current repository's git config (git config --local)."`
+}
+
+// APICmd makes an authenticated call to the profile's API.
+type APICmd struct {
+	Args     []string `arg:"" placeholder:"[METHOD] PATH|URL" help:"HTTP method (default GET, or POST with --data) and a path relative to the API base, or a URL on the API's host."`
+	Data     string   `short:"d" placeholder:"@FILE|-|TEXT" help:"Request body: @FILE, - (stdin) or the text itself; sent as application/json unless -H says otherwise."`
+	Header   []string `short:"H" placeholder:"'NAME: VALUE'" help:"Extra request header (repeatable)."`
+	Include  bool     `short:"i" help:"Print the response status line and headers on stderr."`
+	Paginate bool     `help:"Follow @odata.nextLink (on the API's host only) and print every page's items as one {\"value\": [...]} document."`
+	JSONL    bool     `name:"jsonl" help:"With --paginate: print one item per line, in constant memory however many pages."`
+	Pretty   bool     `help:"Indent JSON (the default when stdout is a terminal)."`
+}
+
+// ProxyCmd runs the authenticating loopback proxy.
+type ProxyCmd struct {
+	Listen      string   `default:"127.0.0.1:0" placeholder:"ADDR" help:"Loopback address to listen on (127.0.0.1:PORT, [::1]:PORT or localhost:PORT; port 0 = any free port)."`
+	PrintURL    bool     `name:"print-url" help:"Print the proxy's URL on stdout once it listens."`
+	AllowOrigin []string `placeholder:"ORIGIN" help:"Let web pages from ORIGIN (e.g. http://localhost:3000) call through the proxy, with CORS headers for them (repeatable). Without it every request that carries an Origin is refused."`
 }

@@ -81,3 +81,24 @@ For good, in every new shell:
 
 Open a new shell afterwards.`
 }
+
+func (APICmd) Help() string {
+	return `Examples:
+
+    fourinsight-token -s ws0 api /v1.1/Campaigns
+    fourinsight-token -s ws0 api --paginate --jsonl /v1.1/Campaigns > campaigns.jsonl
+    fourinsight-token -s ws0 api POST /v1.1/Campaigns --data @campaign.json
+    fourinsight-token -s ws0 api -i DELETE /v1.1/Campaigns/c1
+
+Exit 6 when the API answers with an error status (its body is on stdout).`
+}
+
+func (ProxyCmd) Help() string {
+	return `Example:
+
+    fourinsight-token -s ws0 proxy --listen 127.0.0.1:8400
+    curl http://127.0.0.1:8400/v1.1/Campaigns       # no token needed: the proxy adds it
+
+Only your own user's programs can use it: loopback only, other users' connections
+(Linux), foreign Host headers and web pages (Origin) are refused.`
+}

@@ -31,6 +31,9 @@ const (
 	// DefaultLifetime is how long a token is taken to live when the
 	// provider says neither expires_in nor a JWT exp claim.
 	DefaultLifetime = 10 * time.Minute
+	// DefaultAPITimeout: how long api and proxy wait for the API (the
+	// Python client's timeout).
+	DefaultAPITimeout = 100 * time.Second
 )
 
 // Resolved is what flags, environment and the config profile say for one
@@ -48,6 +51,7 @@ type Resolved struct {
 	// RefreshAhead is the refresh-ahead window: store.AutoRefreshAhead
 	// unless set, 0 when turned off.
 	RefreshAhead time.Duration
+	APITimeout   time.Duration // api and proxy
 }
 
 // Resolve resolves the global flags. stdin is read only for
@@ -84,6 +88,7 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 		DefaultLifetime: (*profile.Duration)(g.DefaultLifetime), CAFile: g.CAFile,
 		RetrySignInAfter: (*profile.Duration)(g.RetrySignInAfter),
 		RefreshAhead:     (*profile.Duration)(g.RefreshAhead),
+		APIBase:          g.APIBase, APITimeout: (*profile.Duration)(g.APITimeout),
 	}
 	// Naming a provider on the built-in profile means another provider:
 	// none of 4insight's URLs, clients or trusted hosts apply to it. A
@@ -129,6 +134,7 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 		{&r.DefaultLifetime, p.DefaultLifetime, DefaultLifetime, "default-lifetime", ""},
 		{&r.RetrySignInAfter, p.RetrySignInAfter, DefaultRetrySignInAfter, "retry-signin-after", "no quiet period"},
 		{&r.RefreshAhead, p.RefreshAhead, store.AutoRefreshAhead, "refresh-ahead", "never refresh ahead"},
+		{&r.APITimeout, p.APITimeout, DefaultAPITimeout, "api-timeout", ""},
 	} {
 		*d.dst = d.def
 		if d.set == nil {
