@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/fourinsight-token/fourinsight-token/flows"
 	"github.com/fourinsight-token/fourinsight-token/store"
@@ -32,10 +31,11 @@ func (b *Broker) Renew(ctx context.Context, key, rejected string) (*store.Entry,
 	if err != nil {
 		return nil, err
 	}
-	if err := b.use(key, e); err != nil {
+	d, err := b.decide(key, e)
+	if err != nil {
 		return nil, err
 	}
-	if e != nil && e.AccessToken != rejected && e.ValidFor(b.MinValid, time.Now()) {
+	if d.Serve && e.AccessToken != rejected {
 		b.logf("renew: session %s already has a newer token", name(key))
 		return e, nil
 	}

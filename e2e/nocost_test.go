@@ -78,6 +78,26 @@ func TestFileStoreCachedGetMakesNoSocketLockOrExec(t *testing.T) {
 		t.Fatalf("provider saw %d grants, want 1", n)
 	}
 
+	// git asks on every operation over https: the front answers it, in one
+	// process, from the cache.
+	log := filepath.Join(t.TempDir(), "strace.log")
+	cmd := exec.Command("strace", "-f", "-qq", "-o", log, "-e", "trace=socket,connect,flock,execve", binary, "-s", "svc", "git-credential", "get")
+	cmd.Env, cmd.Dir = u.Env, u.Home
+	cmd.Stdin = strings.NewReader("protocol=https\nhost=git.example.com\n\n")
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), "password="+tok+"\n") {
+		t.Fatalf("git-credential get under strace: %v, %d bytes", err, len(out))
+	}
+	data, _ := os.ReadFile(log)
+	if n := strings.Count(string(data), "execve("); n != 1 {
+		t.Fatalf("a cached git-credential get made %d execve calls, want the front's own:\n%s", n, data)
+	}
+	for _, call := range []string{"socket(", "connect(", "flock("} {
+		if strings.Contains(string(data), call) {
+			t.Fatalf("a cached git-credential get made a %s call", strings.TrimSuffix(call, "("))
+		}
+	}
+
 	// Nor does the file store run the helper when the cache cannot serve.
 	mustOK(t, u.Run("-s", "svc", "--force"))
 	mustOK(t, u.Run("status"))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
 	"github.com/fourinsight-token/fourinsight-token/internal/gitcred"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
@@ -13,9 +14,9 @@ import (
 // nothing (the cache already holds the token). stdout carries only
 // protocol lines; every message goes to stderr.
 func (a *app) gitCredential(ctx context.Context) error {
-	attrs, err := gitcred.Parse(a.stdin)
+	attrs, err := cliargs.ReadGitRequest(a.stdin)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return err
 	}
 	switch op := a.cli.GitCredential.Operation; op {
 	case "get":
@@ -34,17 +35,14 @@ func (a *app) gitCredential(ctx context.Context) error {
 }
 
 func (a *app) gitGet(ctx context.Context, attrs gitcred.Attributes) error {
-	protocol, host := attrs.Target()
-	if !gitcred.MayAnswer(protocol, host) {
-		a.debugf("git-credential get: not answering for protocol %q host %q (only https, or http on loopback)", protocol, host)
+	if !cliargs.GitMayAnswer(attrs, a.debugf) {
 		return nil
 	}
 	e, key, err := a.token(ctx, false, true)
 	if err != nil {
 		return err
 	}
-	a.debugf("git-credential get: answering for %s://%s with the token of session %s", protocol, host, store.SessionName(key))
-	return gitcred.Write(a.stdout, gitcred.Answer(attrs, e.AccessToken, e.ExpiresAt))
+	return cliargs.WriteGitAnswer(a.stdout, attrs, e, key, a.debugf)
 }
 
 // gitErase drops the session's access token when it is the one git

@@ -88,6 +88,63 @@ func TestServeCached(t *testing.T) {
 	}
 }
 
+// git's "git-credential get" is answered by the front when the cache can
+// serve, as the full command line answers it; otherwise the front reads
+// nothing of git's request and leaves it all to the full command line.
+func TestServeGitCredential(t *testing.T) {
+	home := t.TempDir()
+	dir := filepath.Join(home, ".fourinsight", "api")
+	os.MkdirAll(dir, 0o700)
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "FOURINSIGHT_") {
+			os.Unsetenv(k)
+		}
+	}
+	exp := time.Now().Add(time.Hour).Unix()
+	os.WriteFile(filepath.Join(dir, "token.py"), []byte(`{"access_token":"py-token","expires_at":`+strconv.FormatInt(exp, 10)+`}`), 0o600)
+	os.WriteFile(filepath.Join(dir, "token.old"), []byte(`{"access_token":"old-token","expires_at":1}`), 0o600)
+	const https = "protocol=https\nhost=git.example.com\n\n"
+	tests := []struct {
+		name   string
+		args   []string
+		stdin  string
+		served bool
+		code   int
+		stdout string
+	}{
+		{name: "cached", args: []string{"-s", "py", "git-credential", "get"}, stdin: https, served: true,
+			stdout: "username=fourinsight-token\npassword=py-token\npassword_expiry_utc=" + strconv.FormatInt(exp, 10) + "\n"},
+		{name: "authtype", args: []string{"-s", "py", "git-credential", "get"}, stdin: "capability[]=authtype\n" + https, served: true,
+			stdout: "capability[]=authtype\nauthtype=Bearer\ncredential=py-token\nephemeral=1\npassword_expiry_utc=" + strconv.FormatInt(exp, 10) + "\n"},
+		{name: "not over https", args: []string{"-s", "py", "git-credential", "get"}, stdin: "protocol=http\nhost=git.example.com\n\n", served: true},
+		{name: "bad input", args: []string{"-s", "py", "git-credential", "get"}, stdin: "no equals sign\n", served: true, code: 2},
+		{name: "expired: the full command line refreshes", args: []string{"-s", "old", "git-credential", "get"}, stdin: https},
+		{name: "erase is not for the front", args: []string{"-s", "py", "git-credential", "erase"}, stdin: https},
+		{name: "a command word among the flags", args: []string{"get", "-s", "py", "git-credential", "get"}, stdin: https},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			stdin := strings.NewReader(tt.stdin)
+			code, served := serve(tt.args, stdin, &stdout, &stderr)
+			if served != tt.served || code != tt.code {
+				t.Fatalf("served = %v (exit %d), want %v (exit %d); stderr: %s", served, code, tt.served, tt.code, stderr.String())
+			}
+			if stdout.String() != tt.stdout {
+				t.Fatalf("stdout = %q, want %q", stdout.String(), tt.stdout)
+			}
+			if !served && stdin.Len() != len(tt.stdin) {
+				t.Fatal("a call left to the full command line had its stdin read")
+			}
+			if tt.code == 2 && (!strings.HasPrefix(stderr.String(), "fourinsight-token: usage error: malformed git credential input") || strings.Contains(stderr.String(), "no equals sign")) {
+				t.Fatalf("bad input: stderr %q", stderr.String())
+			}
+		})
+	}
+}
+
 func TestFindCLI(t *testing.T) {
 	t.Setenv("FOURINSIGHT_TOKEN_CLI", "/opt/x/fourinsight-token-cli")
 	if p, err := findCLI(); err != nil || p != "/opt/x/fourinsight-token-cli" {
