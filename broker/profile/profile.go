@@ -1,8 +1,11 @@
 // Package profile holds the provider settings: named profiles, the config
-// file, the built-in 4insight profile, the settings of one call and who owns
-// a cache entry. It imports no network code, so the fast front can resolve
-// and check settings without linking an HTTP stack; package broker uses it
-// for everything else.
+// file, the built-in 4insight profile, the settings of one call, whose
+// settings a cache entry is used with, and Decide, the one answer to "can
+// the cache serve this call?".
+//
+// It stands apart from package broker because the fast front must use it
+// without linking broker's network code (HTTP, OAuth2, discovery): it
+// imports no network code. Package broker uses it for everything else.
 package profile
 
 import (

@@ -1,6 +1,8 @@
-// Package urls holds the rules for the URLs fourinsight-token talks to. It
-// imports no network code, so the cached path can check settings without
-// linking an HTTP stack.
+// Package urls holds the rules for the URLs fourinsight-token talks to.
+//
+// It stands apart from package flows because the fast front and the
+// settings (broker/profile) check URLs without linking flows' network code:
+// it imports no network code, not even package net.
 package urls
 
 import (
