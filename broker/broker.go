@@ -153,16 +153,11 @@ func (b *Broker) Token(ctx context.Context, key string, force bool) (*store.Entr
 	}
 
 	queued := time.Now()
-	unlock, err := b.lock(ctx, key)
+	e, unlock, err := b.reread(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-
-	e, err := b.load(key)
-	if err != nil {
-		return nil, err
-	}
 	d, err := b.decide(key, e)
 	if err != nil {
 		if !b.Replace || !errors.Is(err, profile.ErrMismatch) {
@@ -226,6 +221,20 @@ func (b *Broker) rememberOutage(key string, err error) {
 	if err := m.RememberOutage(key, store.Outage{At: time.Now().UTC(), Message: err.Error()}); err != nil {
 		b.logf("outage: %v", err)
 	}
+}
+
+// reread takes the session's lock and reads the entry again: whatever
+// another process did while this one waited for the lock is in it. The
+// caller releases the lock with unlock.
+func (b *Broker) reread(ctx context.Context, key string) (e *store.Entry, unlock func(), err error) {
+	if unlock, err = b.lock(ctx, key); err != nil {
+		return nil, nil, err
+	}
+	if e, err = b.load(key); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return e, unlock, nil
 }
 
 // lock takes the session's lock within LockTimeout, saying on stderr what it

@@ -22,15 +22,11 @@ func (b *Broker) Renew(ctx context.Context, key, rejected string) (*store.Entry,
 		}
 		return nil, fmt.Errorf("%w: the API refused the token and --no-store keeps no refresh token; run the command again to sign in", ErrSignInRequired)
 	}
-	unlock, err := b.lock(ctx, key)
+	e, unlock, err := b.reread(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	e, err := b.load(key)
-	if err != nil {
-		return nil, err
-	}
 	d, err := b.decide(key, e)
 	if err != nil {
 		return nil, err

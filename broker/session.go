@@ -171,14 +171,13 @@ func (b *Broker) revoke(ctx context.Context, key string, e *store.Entry) {
 // consumer, such as git after a 401, reported it as rejected), keeping the
 // refresh token so the next call refreshes instead of signing in.
 func (b *Broker) Drop(ctx context.Context, key, accessToken string) (bool, error) {
-	unlock, err := b.lock(ctx, key)
+	e, unlock, err := b.reread(ctx, key)
 	if err != nil {
 		return false, err
 	}
 	defer unlock()
-	e, err := b.load(key)
-	if err != nil || e == nil || e.AccessToken != accessToken {
-		return false, err
+	if e == nil || e.AccessToken != accessToken {
+		return false, nil
 	}
 	e.AccessToken = ""
 	e.ExpiresAt = time.Time{}

@@ -16,17 +16,7 @@ import (
 // plain get, and starts one background refresh: the full command line's
 // refresh-ahead command with the same settings. Callers after it start none.
 func TestServeCachedInsideTheWindowStartsOneBackgroundRefresh(t *testing.T) {
-	home := t.TempDir()
-	dir := filepath.Join(home, ".fourinsight", "api")
-	os.MkdirAll(dir, 0o700)
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "FOURINSIGHT_") {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
+	home, dir := newHome(t)
 	started := filepath.Join(home, "started")
 	fake := filepath.Join(home, "fourinsight-token-cli")
 	os.WriteFile(fake, []byte("#!/bin/sh\necho \"$@\" >> '"+started+"'\n"), 0o700)

@@ -15,17 +15,7 @@ import (
 // The front answers a plain get from a good cache entry, and leaves every
 // other call to the full command line without printing anything.
 func TestServeCached(t *testing.T) {
-	home := t.TempDir()
-	dir := filepath.Join(home, ".fourinsight", "api")
-	os.MkdirAll(dir, 0o700)
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "FOURINSIGHT_") {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
+	home, dir := newHome(t)
 	in := func(d time.Duration) string { return strconv.FormatInt(time.Now().Add(d).Unix(), 10) }
 	write := func(name, content string, mode os.FileMode) {
 		os.WriteFile(filepath.Join(dir, name), []byte(content), mode)
@@ -92,16 +82,7 @@ func TestServeCached(t *testing.T) {
 // serve, as the full command line answers it; otherwise the front reads
 // nothing of git's request and leaves it all to the full command line.
 func TestServeGitCredential(t *testing.T) {
-	home := t.TempDir()
-	dir := filepath.Join(home, ".fourinsight", "api")
-	os.MkdirAll(dir, 0o700)
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "FOURINSIGHT_") {
-			os.Unsetenv(k)
-		}
-	}
+	_, dir := newHome(t)
 	exp := time.Now().Add(time.Hour).Unix()
 	os.WriteFile(filepath.Join(dir, "token.py"), []byte(`{"access_token":"py-token","expires_at":`+strconv.FormatInt(exp, 10)+`}`), 0o600)
 	os.WriteFile(filepath.Join(dir, "token.old"), []byte(`{"access_token":"old-token","expires_at":1}`), 0o600)
@@ -143,6 +124,23 @@ func TestServeGitCredential(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newHome gives the test a user of its own: an empty HOME with an empty
+// cache directory (returned as dir), and no FOURINSIGHT_ variables.
+func newHome(t *testing.T) (home, dir string) {
+	home = t.TempDir()
+	dir = filepath.Join(home, ".fourinsight", "api")
+	os.MkdirAll(dir, 0o700)
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "FOURINSIGHT_") {
+			t.Setenv(k, "") // restored after the test
+			os.Unsetenv(k)
+		}
+	}
+	return home, dir
 }
 
 func TestFindCLI(t *testing.T) {
