@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	ring "github.com/99designs/keyring"
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 	"github.com/fourinsight-token/fourinsight-token/store/keyring"
 )
 
@@ -235,10 +236,8 @@ func failed(name, doing string, err error) keyring.Response {
 	return refuse(keyring.CodeFailed, "%s the %s keyring: %s", doing, name, describe(err))
 }
 
-// describe renders a library error on one line.
-func describe(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
-}
+// describe renders a library error on one printable line.
+func describe(err error) string { return printable.Line(err.Error()) }
 
 // file serves a request from the encrypted-file backend: one JWE file per
 // item in req.FileDir, encrypted with a key derived from the password.

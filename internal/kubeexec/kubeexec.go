@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 )
 
 // The client authentication API versions this package speaks.
@@ -114,12 +116,5 @@ func NewCredential(info Info, token string, expiry time.Time) Credential {
 	return c
 }
 
-// clip keeps error messages one short line whatever the input held.
-func clip(s string) string {
-	const max = 60
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + "…"
-	}
-	return s
-}
+// clip keeps error messages one short printable line whatever the input held.
+func clip(s string) string { return printable.Cut(printable.Line(s), 60) }

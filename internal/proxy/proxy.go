@@ -26,6 +26,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 )
 
 // Tokens hands out the session's token and replaces one the API rejected.
@@ -216,8 +218,8 @@ func (p *Proxy) reverseProxy() *httputil.ReverseProxy {
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			p.logf("%s %s: %v", r.Method, logPath(r.URL), oneLine(err.Error()))
-			http.Error(w, "fourinsight-token proxy: "+oneLine(err.Error()), http.StatusBadGateway)
+			p.logf("%s %s: %v", r.Method, logPath(r.URL), printable.Line(err.Error()))
+			http.Error(w, "fourinsight-token proxy: "+printable.Line(err.Error()), http.StatusBadGateway)
 		},
 	}
 }
@@ -273,7 +275,7 @@ func (b *bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	fresh, err := b.tokens.Renew(ctx, token)
 	if err != nil {
-		b.logf("%s %s: the API refused the token and it could not be renewed: %v", req.Method, logPath(req.URL), oneLine(err.Error()))
+		b.logf("%s %s: the API refused the token and it could not be renewed: %v", req.Method, logPath(req.URL), printable.Line(err.Error()))
 		return resp, nil // the API's 401, as it came
 	}
 	io.CopyN(io.Discard, resp.Body, 64<<10)
@@ -332,5 +334,3 @@ func since(t time.Time) string {
 	}
 	return d.Round(time.Millisecond).String()
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
