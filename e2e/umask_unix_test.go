@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/testtool"
 )
 
 // Under Debian's user-private-group umask 002 the Python client leaves
@@ -27,9 +29,7 @@ func TestUmask002CacheOfARealUser(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to add a user")
 	}
-	if _, err := exec.LookPath("useradd"); err != nil {
-		t.Skip("no useradd")
-	}
+	testtool.Need(t, "useradd")
 	suffix := make([]byte, 4)
 	rand.Read(suffix)
 	name := "fit" + hex.EncodeToString(suffix)
