@@ -141,10 +141,12 @@ func fastFlags(v reflect.Value, flags []fastFlag) (_ []fastFlag, ok bool) {
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
 			ft, fv := t.Field(i), v.Field(i)
-			if !knownTags(ft.Tag) {
+			var buf [16]tagPair
+			tags, ok := parseTags(ft.Tag, buf[:0])
+			if !ok {
 				return false
 			}
-			if k, ok := ft.Tag.Lookup("kong"); ok {
+			if k, ok := tags.lookup("kong"); ok {
 				if k != "-" {
 					return false // kong-style tags: not read here
 				}
@@ -153,12 +155,12 @@ func fastFlags(v reflect.Value, flags []fastFlag) (_ []fastFlag, ok bool) {
 			if !fv.CanSet() {
 				continue
 			}
-			if _, cmd := ft.Tag.Lookup("cmd"); cmd {
+			if _, cmd := tags.lookup("cmd"); cmd {
 				if inGet || ft.Type.Kind() != reflect.Struct {
 					return false
 				}
-				def, hasDef := ft.Tag.Lookup("default")
-				name := ft.Tag.Get("name")
+				def, hasDef := tags.lookup("default")
+				name := tags.get("name")
 				if name == "" {
 					name = kongName(ft.Name)
 				}
@@ -180,7 +182,7 @@ func fastFlags(v reflect.Value, flags []fastFlag) (_ []fastFlag, ok bool) {
 				}
 				continue
 			}
-			f, ok := newFastFlag(ft, fv)
+			f, ok := newFastFlag(ft, fv, tags)
 			if !ok {
 				return false
 			}
@@ -197,8 +199,8 @@ func fastFlags(v reflect.Value, flags []fastFlag) (_ []fastFlag, ok bool) {
 // line to kong.
 const fastTags = " cmd name short env default enum sep help placeholder hidden group kong "
 
-func newFastFlag(ft reflect.StructField, fv reflect.Value) (fastFlag, bool) {
-	f := fastFlag{v: fv, field: ft.Name, name: ft.Tag.Get("name"), sep: ','}
+func newFastFlag(ft reflect.StructField, fv reflect.Value, tags tagPairs) (fastFlag, bool) {
+	f := fastFlag{v: fv, field: ft.Name, name: tags.get("name"), sep: ','}
 	switch ft.Type {
 	case reflect.TypeFor[string]():
 		f.kind = fastString
@@ -214,20 +216,20 @@ func newFastFlag(ft reflect.StructField, fv reflect.Value) (fastFlag, bool) {
 		return f, false
 	}
 	for _, k := range [...]string{"name", "short", "env", "default", "enum", "sep"} {
-		if strings.Contains(ft.Tag.Get(k), "${") {
+		if strings.Contains(tags.get(k), "${") {
 			return f, false // kong would interpolate it
 		}
 	}
-	if s := ft.Tag.Get("short"); s != "" {
+	if s := tags.get("short"); s != "" {
 		if utf8.RuneCountInString(s) != 1 {
 			return f, false
 		}
 		f.short = s
 	}
-	f.envs = ft.Tag.Get("env")
-	f.def, f.hasDef = ft.Tag.Lookup("default")
-	f.enum = ft.Tag.Get("enum")
-	if s, ok := ft.Tag.Lookup("sep"); ok {
+	f.envs = tags.get("env")
+	f.def, f.hasDef = tags.lookup("default")
+	f.enum = tags.get("enum")
+	if s, ok := tags.lookup("sep"); ok {
 		switch r, n := utf8.DecodeRuneInString(s); {
 		case s == "none":
 			f.sep = -1
@@ -362,46 +364,71 @@ func hasHooks(t reflect.Type) bool {
 	return false
 }
 
-// knownTags reports whether tag is made of key:"value" pairs whose keys are
-// all fastTags, none repeated (kong would read every occurrence).
-func knownTags(tag reflect.StructTag) bool {
+// tagPair is one key:"value" of a struct tag, its value unquoted.
+type tagPair struct{ key, value string }
+
+// tagPairs are a field's tags, read once: every later question about them is
+// a look-up here, not another scan of the tag (help texts make tags long,
+// and reflect.StructTag.Lookup scans from the start every time).
+type tagPairs []tagPair
+
+func (ts tagPairs) lookup(key string) (string, bool) {
+	for _, t := range ts {
+		if t.key == key {
+			return t.value, true
+		}
+	}
+	return "", false
+}
+
+func (ts tagPairs) get(key string) string { v, _ := ts.lookup(key); return v }
+
+// parseTags reads a struct tag as reflect.StructTag.Lookup does, into pairs
+// (appended to buf, whose capacity bounds how many are read), and reports
+// false for anything parseFast does not handle: a key outside fastTags, a
+// key given twice, a malformed tag. Only the values parseFast uses are
+// unquoted; the others (help, placeholder) are only checked to be well
+// formed.
+func parseTags(tag reflect.StructTag, buf []tagPair) (tagPairs, bool) {
 	s := string(tag)
-	var seen [16]string
-	n := 0
 	for {
 		s = strings.TrimLeft(s, " ")
 		if s == "" {
-			return true
+			return buf, true
 		}
 		colon := strings.Index(s, `:"`)
 		if colon <= 0 || strings.ContainsAny(s[:colon], " \"") {
-			return false
+			return nil, false
 		}
 		key := s[:colon]
-		if !strings.Contains(fastTags, " "+key+" ") || n == len(seen) {
-			return false
+		if !strings.Contains(fastTags, " "+key+" ") || len(buf) == cap(buf) {
+			return nil, false
 		}
-		for _, k := range seen[:n] {
-			if k == key {
-				return false
-			}
+		if _, dup := tagPairs(buf).lookup(key); dup {
+			return nil, false
 		}
-		seen[n] = key
-		n++
 		s = s[colon+1:]
-		end := 1
+		end, escaped := 1, false
 		for end < len(s) && s[end] != '"' {
 			if s[end] == '\\' {
 				end++
+				escaped = true
 			}
 			end++
 		}
 		if end >= len(s) {
-			return false
+			return nil, false
 		}
-		if _, err := strconv.Unquote(s[:end+1]); err != nil {
-			return false
+		quoted := s[:end+1]
+		value := quoted[1:end]
+		if escaped || strings.ContainsAny(value, "\n\r") {
+			v, err := strconv.Unquote(quoted)
+			if err != nil {
+				return nil, false
+			}
+			value = v
 		}
+		buf = append(buf, tagPair{key, value})
 		s = s[end+1:]
 	}
 }

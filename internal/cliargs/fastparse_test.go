@@ -113,3 +113,39 @@ func TestGlobalArgsReadBack(t *testing.T) {
 		t.Fatalf("no settings rendered as %q", GlobalArgs(Globals{}))
 	}
 }
+
+// parseTags reads tags as reflect.StructTag.Lookup does, and refuses what
+// the fast parser leaves to kong.
+func TestParseTags(t *testing.T) {
+	tests := []struct {
+		tag  reflect.StructTag
+		ok   bool
+		want map[string]string
+	}{
+		{`short:"s" env:"FOURINSIGHT_SESSION" help:"Cache entry (\"quoted\"), a \\ back-slash."`, true,
+			map[string]string{"short": "s", "env": "FOURINSIGHT_SESSION", "help": `Cache entry ("quoted"), a \ back-slash.`}},
+		{`  name:"retry-signin-after"   default:""`, true, map[string]string{"name": "retry-signin-after", "default": ""}},
+		{``, true, map[string]string{}},
+		{`short:"s" short:"t"`, false, nil},          // a key twice
+		{`xor:"where"`, false, nil},                  // a tag kong reads and parseFast does not
+		{`short:"s`, false, nil},                     // unterminated
+		{`short: "s"`, false, nil},                   // not key:"value"
+		{`help:"bad \q escape"`, false, nil},         // not a Go string
+		{`help:"line` + "\n" + `break"`, false, nil}, // a raw newline
+	}
+	for _, tt := range tests {
+		got, ok := parseTags(tt.tag, make([]tagPair, 0, 16))
+		if ok != tt.ok {
+			t.Errorf("parseTags(%q) ok = %v, want %v", tt.tag, ok, tt.ok)
+			continue
+		}
+		for k, v := range tt.want {
+			if g, found := got.lookup(k); !found || g != v {
+				t.Errorf("parseTags(%q)[%s] = %q, %v; want %q", tt.tag, k, g, found, v)
+			}
+			if r, _ := tt.tag.Lookup(k); r != v {
+				t.Errorf("reflect reads %q as %q for %s, the test wants %q", tt.tag, r, k, v)
+			}
+		}
+	}
+}
