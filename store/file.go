@@ -296,7 +296,7 @@ func (f File) Save(key string, e *Entry) error {
 // checked like any cache directory) with data: a temporary file in the same
 // directory, created 0600, then renamed over path, so readers see the old
 // content or the new, never a torn one. The temporary file is named after
-// path (tempPrefix), and the leftovers of earlier interrupted writes of path
+// path (safefile.TempPrefix), and the leftovers of earlier interrupted writes of path
 // go first: callers hold the session's lock. durable adds the fsyncs that make
 // the new content survive a crash.
 func (f File) writeAtomic(path string, data []byte, durable bool) error {
@@ -304,25 +304,7 @@ func (f File) writeAtomic(path string, data []byte, durable bool) error {
 		return err
 	}
 	f.removeLeftovers(filepath.Base(path))
-	tmp, err := os.CreateTemp(f.Dir, tempPrefix(path)+"*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	_, err = tmp.Write(data)
-	if err == nil && durable {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err == nil && durable {
-		syncDir(f.Dir)
-	}
-	return err
+	return safefile.Replace(path, data, durable)
 }
 
 func (f File) ensureDir() error {
@@ -451,10 +433,6 @@ func (e interrupted) Unwrap() error { return context.Canceled }
 // interrupted write, whichever session it belongs to: a write takes
 // milliseconds.
 const staleTemp = 10 * time.Second
-
-// tempPrefix starts the names of the temporary files that writes of target
-// make: "." + its name + ".tmp-", then os.CreateTemp's digits.
-func tempPrefix(target string) string { return "." + filepath.Base(target) + ".tmp-" }
 
 // tempTarget reports whether name is a temporary file of a write, and the
 // name of the file it was to replace ("" for the ".tmp-N" of earlier

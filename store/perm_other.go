@@ -10,6 +10,4 @@ const permissionsApply = false
 
 func ownedByMe(fs.FileInfo) bool { return true }
 
-func syncDir(string) {}
-
 func privateGroup(fs.FileInfo) bool { return false }

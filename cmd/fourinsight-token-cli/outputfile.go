@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/fourinsight-token/fourinsight-token/internal/cliargs"
+	"github.com/fourinsight-token/fourinsight-token/internal/safefile"
 	"github.com/fourinsight-token/fourinsight-token/store"
 )
 
@@ -57,32 +57,14 @@ func checkOutputPath(path string) error {
 	return nil
 }
 
-// writeFileAtomic replaces path with data: a temporary file (0600) in the
-// same directory, fsync, rename. A reader (an IDE watching .env) sees the old
-// content or the new one, never a truncated file; a failed call leaves the
-// old one as it was.
+// writeFileAtomic replaces path with data (safefile.Replace: mode 0600,
+// fsync, rename): a reader (an IDE watching .env) sees the old content or the
+// new one, never a truncated file; a failed call leaves the old one as it was.
 func writeFileAtomic(path string, data []byte) error {
 	if err := checkOutputPath(path); err != nil { // again: the sign-in may have taken minutes
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("cannot write --output-file %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(0o600) // CreateTemp's mode already; said for the reader
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
+	err := safefile.Replace(path, data, true)
 	if err != nil {
 		return fmt.Errorf("cannot write --output-file %s: %w", path, err)
 	}
