@@ -49,10 +49,7 @@ type app struct {
 	frontMissed bool
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runApp(&app{stdin: stdin, stdout: stdout, stderr: stderr}, args)
-}
-
+// runApp runs one command line and returns the exit status.
 func runApp(a *app, args []string) int {
 	stderr := a.stderr
 	// kong alone reads the command line here: the plain gets that must start

@@ -467,16 +467,6 @@ func helperEnv(env []string, backend string) []string {
 	return env
 }
 
-func getEnv(env []string, key string) string {
-	v := ""
-	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
-			v = val
-		}
-	}
-	return v
-}
-
 func setEnv(env []string, key, val string) []string {
 	out := make([]string, 0, len(env)+1)
 	for _, kv := range env {

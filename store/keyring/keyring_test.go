@@ -348,3 +348,14 @@ func TestItemName(t *testing.T) {
 		}
 	}
 }
+
+// getEnv is the value of key in env, as the helper would see it.
+func getEnv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
+}
