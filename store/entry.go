@@ -9,11 +9,8 @@
 package store
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"time"
@@ -145,76 +142,6 @@ type tornError struct{}
 
 func (tornError) Error() string { return ErrCorrupt.Error() }
 func (tornError) Unwrap() error { return ErrCorrupt }
-
-// wire is the part of the entry the fast path needs, decoded in one pass.
-type wire struct {
-	AccessToken  string          `json:"access_token"`
-	RefreshToken string          `json:"refresh_token"`
-	TokenType    string          `json:"token_type"`
-	IDToken      string          `json:"id_token"`
-	ExpiresAt    json.Number     `json:"expires_at"`
-	Scope        json.RawMessage `json:"scope"`
-	TokenURL     string          `json:"token_url"`
-	Meta         *Meta           `json:"fourinsight_token"`
-}
-
-// Decode parses a cache entry. Content that is not a JSON object, or whose
-// known fields have the wrong types, is ErrCorrupt.
-//
-// It is one pass over the data: the fields it does not manage are kept as
-// the data, and split into a map only if the entry is written back.
-func Decode(data []byte) (*Entry, error) {
-	i := bytes.IndexFunc(data, func(r rune) bool { return r != ' ' && r != '\t' && r != '\n' && r != '\r' })
-	if i < 0 {
-		return nil, errTorn // empty
-	}
-	if data[i] != '{' {
-		return nil, ErrCorrupt // JSON that is not an object
-	}
-	var w wire
-	if err := json.Unmarshal(data, &w); err != nil {
-		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) {
-			return nil, errTorn // cut short, or not JSON
-		}
-		return nil, fmt.Errorf("%w: %s", ErrCorrupt, fieldOf(err))
-	}
-	e := &Entry{
-		AccessToken:  w.AccessToken,
-		RefreshToken: w.RefreshToken,
-		TokenType:    w.TokenType,
-		IDToken:      w.IDToken,
-		TokenURL:     w.TokenURL,
-		Meta:         w.Meta,
-		raw:          &lazyFields{src: bytes.Clone(data)}, // the caller may reuse data
-	}
-	if w.ExpiresAt != "" {
-		f, err := w.ExpiresAt.Float64()
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e11 {
-			return nil, fmt.Errorf("%w: expires_at is not epoch seconds", ErrCorrupt)
-		}
-		sec, frac := math.Modf(f)
-		e.ExpiresAt = time.Unix(int64(sec), int64(frac*1e9))
-	}
-	if len(w.Scope) > 0 && string(w.Scope) != "null" {
-		var s string
-		if json.Unmarshal(w.Scope, &s) == nil {
-			e.Scope, e.scopeIsStr = strings.Fields(s), true
-		} else if json.Unmarshal(w.Scope, &e.Scope) != nil {
-			return nil, fmt.Errorf("%w: scope is neither a string nor a list", ErrCorrupt)
-		}
-	}
-	return e, nil
-}
-
-// fieldOf names the offending field of a type error without echoing values.
-func fieldOf(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return "field " + te.Field + " has the wrong type"
-	}
-	return "malformed"
-}
 
 // Encode renders the entry, keeping every field it was decoded with that it
 // does not manage itself.

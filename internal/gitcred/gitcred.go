@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -103,7 +104,7 @@ func Parse(r io.Reader) (Attributes, error) {
 	}
 }
 
-var errLong = fmt.Errorf("longer than %d bytes", MaxLine)
+var errLong = errors.New("longer than " + strconv.Itoa(MaxLine) + " bytes")
 
 // readLine reads one line without its "\n" and one "\r" before it.
 func readLine(br *bufio.Reader) (string, error) {
