@@ -73,12 +73,20 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	// reading, lets its writer go on, and the data is lost when the front
 	// closes it (TestFilesHandedOverAreBounded). It costs the front one
 	// system call more than the open alone.
-	if stdin == nil && !regularOrMissing(cfgPath) {
-		return r, ErrPipe
+	// No default config file (most users have none): nothing to open.
+	var cfg profile.Config
+	missing := false
+	if stdin == nil {
+		var regular bool
+		if missing, regular = statConfig(cfgPath); !missing && !regular {
+			return r, ErrPipe
+		}
 	}
-	cfg, err := profile.LoadConfig(cfgPath, explicit)
-	if err != nil {
-		return r, err
+	if !missing || explicit {
+		var err error
+		if cfg, err = profile.LoadConfig(cfgPath, explicit); err != nil {
+			return r, err
+		}
 	}
 	p, err := cfg.Profile(g.Profile)
 	if err != nil {
@@ -176,13 +184,19 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 // ErrPipe: Resolve was not to read stdin or a pipe (see Resolve).
 var ErrPipe = errors.New("a pipe is read by the full command line only")
 
-// regularOrMissing reports whether path names a regular file or nothing:
+// statConfig reports whether path names nothing, or a regular file:
 // anything else is left to the full command line, which says what is wrong.
 // It stats, not opens: opening a named FIFO would let its writer start,
 // and closing it unread would break its pipe.
-func regularOrMissing(path string) bool {
+func statConfig(path string) (missing, regular bool) {
 	info, err := os.Stat(path)
-	return errors.Is(err, fs.ErrNotExist) || err == nil && info.Mode().IsRegular()
+	return errors.Is(err, fs.ErrNotExist), err == nil && info.Mode().IsRegular()
+}
+
+// regularOrMissing reports whether path names a regular file or nothing.
+func regularOrMissing(path string) bool {
+	missing, regular := statConfig(path)
+	return missing || regular
 }
 
 // maxSecretSize bounds what is read of a client secret file (or stdin).
