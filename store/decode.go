@@ -8,17 +8,20 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/fourinsight-token/fourinsight-token/internal/jsonobj"
 )
 
 // Decoding without reflection. encoding/json decodes a struct by building,
 // on first use, its fields and those of every type it holds (Meta, its
-// times, Background, and an encoder for each) — about a third of a cached
-// get's whole run, paid again by every process. Decode instead checks the
-// entry with json.Valid and reads the members it knows from a table, with
-// encoding/json's rules: keys match exactly or case-insensitively (the last
-// one wins), null leaves a field as it is, a value of the wrong type is an
-// error naming the field (the first one, after the whole entry has been
-// read), and a time or number that does not parse stops at once.
+// times, Background, and an encoder for each) — 5–8 % of a cached get's
+// whole run, paid again by every process. Decode instead checks the entry
+// with json.Valid and reads the members it knows (package jsonobj) from a
+// table, with encoding/json's rules: keys match exactly or
+// case-insensitively (the last one wins), null leaves a field as it is, a
+// value of the wrong type is an error naming the field (the first one,
+// after the whole entry has been read), and a time or number that does not
+// parse stops at once.
 // FuzzDecodeMatchesReference holds it to encoding/json.
 
 // Decode parses a cache entry. Content that is not a JSON object, or whose
@@ -27,7 +30,7 @@ import (
 // It is one pass over the data: the fields it does not manage are kept as
 // the data, and split into a map only if the entry is written back.
 func Decode(data []byte) (*Entry, error) {
-	i := skipSpace(data, 0)
+	i := jsonobj.SkipSpace(data, 0)
 	if i == len(data) {
 		return nil, errTorn // empty
 	}
@@ -43,15 +46,15 @@ func Decode(data []byte) (*Entry, error) {
 		scope     []byte
 		d         decoder
 	)
-	d.object("", data[i:], []member{
-		{"access_token", d.str(&e.AccessToken)},
-		{"refresh_token", d.str(&e.RefreshToken)},
-		{"token_type", d.str(&e.TokenType)},
-		{"id_token", d.str(&e.IDToken)},
-		{"expires_at", d.number(&expiresAt)},
-		{"scope", func(_ string, v []byte) { scope = v }},
-		{"token_url", d.str(&e.TokenURL)},
-		{Namespace, d.meta(&e.Meta)},
+	d.object("", data[i:], []jsonobj.Field{
+		field("access_token", d.str(&e.AccessToken)),
+		field("refresh_token", d.str(&e.RefreshToken)),
+		field("token_type", d.str(&e.TokenType)),
+		field("id_token", d.str(&e.IDToken)),
+		field("expires_at", d.number(&expiresAt)),
+		field("scope", func(_ string, v []byte) bool { scope = v; return true }),
+		field("token_url", d.str(&e.TokenURL)),
+		field(Namespace, d.meta(&e.Meta)),
 	})
 	if d.err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrCorrupt, d.err)
@@ -67,7 +70,7 @@ func Decode(data []byte) (*Entry, error) {
 	if len(scope) > 0 && string(scope) != "null" {
 		var s string
 		if scope[0] == '"' {
-			s, _ = unquote(scope)
+			s, _ = jsonobj.Unquote(scope)
 			e.Scope, e.scopeIsStr = strings.Fields(s), true
 		} else if !stringList(scope, &e.Scope) {
 			return nil, fmt.Errorf("%w: scope is neither a string nor a list", ErrCorrupt)
@@ -76,23 +79,18 @@ func Decode(data []byte) (*Entry, error) {
 	return e, nil
 }
 
-// A member is one known key of an object and what to do with its value.
-type member struct {
-	name   string
-	decode func(path string, value []byte)
-}
-
 // decoder holds the outcome of one Decode: the first wrong type (reported
 // once the whole entry is read, as encoding/json does), or a value that
 // stopped the decoding.
 type decoder struct {
 	err     error
 	stopped bool
+	path    string // of the object being read, as encoding/json names it
 }
 
-func (d *decoder) wrongType(path string) {
+func (d *decoder) wrongType(name string) {
 	if d.err == nil {
-		d.err = fmt.Errorf("field %s has the wrong type", path)
+		d.err = fmt.Errorf("field %s has the wrong type", d.path+name)
 	}
 }
 
@@ -104,78 +102,50 @@ func (d *decoder) stop() {
 
 var errMalformed = errors.New("malformed")
 
-// object calls the member of each key of the JSON object v (checked by
-// json.Valid) whose name is the key, or else equal to it ignoring case.
-func (d *decoder) object(path string, v []byte, members []member) {
-	i := skipSpace(v, 1)
-	for !d.stopped && v[i] != '}' {
-		end := valueEnd(v, i)
-		key := v[i:end]
-		i = skipSpace(v, skipSpace(v, end)+1) // past the colon
-		end = valueEnd(v, i)
-		value := v[i:end]
-		i = skipSpace(v, end)
-		if v[i] == ',' {
-			i = skipSpace(v, i+1)
-		}
-		if m := find(members, key); m != nil {
-			m.decode(join(path, m.name), value)
-		}
-	}
+func field(name string, read func(name string, value []byte) bool) jsonobj.Field {
+	return jsonobj.Field{Name: name, Read: read}
 }
 
-func find(members []member, quoted []byte) *member {
-	key, ok := unquote(quoted)
-	if !ok {
-		return nil
+// object reads the JSON object v (checked by json.Valid), the value of the
+// member name ("" at the top), for its fields.
+func (d *decoder) object(name string, v []byte, fields []jsonobj.Field) {
+	outer := d.path
+	if name != "" {
+		d.path += name + "."
 	}
-	for i := range members {
-		if members[i].name == key {
-			return &members[i]
-		}
-	}
-	for i := range members {
-		if strings.EqualFold(members[i].name, key) {
-			return &members[i]
-		}
-	}
-	return nil
+	jsonobj.ReadFields(v, fields)
+	d.path = outer
 }
 
-func join(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
-
-func (d *decoder) str(p *string) func(string, []byte) {
-	return func(path string, v []byte) {
+func (d *decoder) str(p *string) func(string, []byte) bool {
+	return func(name string, v []byte) bool {
 		switch v[0] {
 		case '"':
-			*p, _ = unquote(v)
+			*p, _ = jsonobj.Unquote(v)
 		case 'n':
 		default:
-			d.wrongType(path)
+			d.wrongType(name)
 		}
+		return !d.stopped
 	}
 }
 
-func (d *decoder) boolean(p *bool) func(string, []byte) {
-	return func(path string, v []byte) {
+func (d *decoder) boolean(p *bool) func(string, []byte) bool {
+	return func(name string, v []byte) bool {
 		switch v[0] {
 		case 't', 'f':
 			*p = v[0] == 't'
 		case 'n':
 		default:
-			d.wrongType(path)
+			d.wrongType(name)
 		}
+		return !d.stopped
 	}
 }
 
 // number is a json.Number: a number, or a string that holds one.
-func (d *decoder) number(p *json.Number) func(string, []byte) {
-	return func(path string, v []byte) {
+func (d *decoder) number(p *json.Number) func(string, []byte) bool {
+	return func(name string, v []byte) bool {
 		switch v[0] {
 		case '"':
 			if json.Unmarshal(v, p) != nil {
@@ -183,91 +153,96 @@ func (d *decoder) number(p *json.Number) func(string, []byte) {
 			}
 		case 'n':
 		case 't', 'f', '{', '[':
-			d.wrongType(path)
+			d.wrongType(name)
 		default:
 			*p = json.Number(v)
 		}
+		return !d.stopped
 	}
 }
 
-func (d *decoder) strings(p *[]string) func(string, []byte) {
-	return func(path string, v []byte) {
+func (d *decoder) strings(p *[]string) func(string, []byte) bool {
+	return func(name string, v []byte) bool {
 		switch v[0] {
 		case '[':
 			if !stringList(v, p) {
-				d.wrongType(path)
+				d.wrongType(name)
 			}
 		case 'n':
 			*p = nil
 		default:
-			d.wrongType(path)
+			d.wrongType(name)
 		}
+		return !d.stopped
 	}
 }
 
-func (d *decoder) time(p *time.Time) func(string, []byte) {
-	return func(_ string, v []byte) {
+func (d *decoder) time(p *time.Time) func(string, []byte) bool {
+	return func(name string, v []byte) bool {
 		if p.UnmarshalJSON(v) != nil {
 			d.stop()
 		}
+		return !d.stopped
 	}
 }
 
-func (d *decoder) meta(p **Meta) func(string, []byte) {
-	return func(path string, v []byte) {
+func (d *decoder) meta(p **Meta) func(string, []byte) bool {
+	return func(name string, v []byte) bool {
 		switch v[0] {
 		case '{':
 			if *p == nil {
 				*p = new(Meta)
 			}
 			m := *p
-			d.object(path, v, []member{
-				{"provider", d.str(&m.Provider)},
-				{"client_id", d.str(&m.ClientID)},
-				{"flow", d.str(&m.Flow)},
-				{"subject", d.str(&m.Subject)},
-				{"profile", d.str(&m.Profile)},
-				{"updated", d.time(&m.Updated)},
-				{"issuer", d.str(&m.Issuer)},
-				{"auth_url", d.str(&m.AuthURL)},
-				{"token_url", d.str(&m.TokenURL)},
-				{"device_auth_url", d.str(&m.DeviceAuthURL)},
-				{"revocation_url", d.str(&m.RevocationURL)},
-				{"signin_url", d.str(&m.SignInURL)},
-				{"scopes", d.strings(&m.Scopes)},
-				{"trust_hosts", d.strings(&m.TrustHosts)},
-				{"api_base", d.str(&m.APIBase)},
-				{"confidential", d.boolean(&m.Confidential)},
-				{"refresh_token_sha256", d.str(&m.RefreshTokenSHA256)},
-				{"issued", d.time(&m.Issued)},
-				{"background_refresh", d.background(&m.Background)},
+			d.object(name, v, []jsonobj.Field{
+				field("provider", d.str(&m.Provider)),
+				field("client_id", d.str(&m.ClientID)),
+				field("flow", d.str(&m.Flow)),
+				field("subject", d.str(&m.Subject)),
+				field("profile", d.str(&m.Profile)),
+				field("updated", d.time(&m.Updated)),
+				field("issuer", d.str(&m.Issuer)),
+				field("auth_url", d.str(&m.AuthURL)),
+				field("token_url", d.str(&m.TokenURL)),
+				field("device_auth_url", d.str(&m.DeviceAuthURL)),
+				field("revocation_url", d.str(&m.RevocationURL)),
+				field("signin_url", d.str(&m.SignInURL)),
+				field("scopes", d.strings(&m.Scopes)),
+				field("trust_hosts", d.strings(&m.TrustHosts)),
+				field("api_base", d.str(&m.APIBase)),
+				field("confidential", d.boolean(&m.Confidential)),
+				field("refresh_token_sha256", d.str(&m.RefreshTokenSHA256)),
+				field("issued", d.time(&m.Issued)),
+				field("background_refresh", d.background(&m.Background)),
 			})
 		case 'n':
 			*p = nil
 		default:
-			d.wrongType(path)
+			d.wrongType(name)
 		}
+		return !d.stopped
 	}
 }
 
-func (d *decoder) background(p **Background) func(string, []byte) {
-	return func(path string, v []byte) {
+func (d *decoder) background(p **Background) func(string, []byte) bool {
+	return func(name string, v []byte) bool {
 		switch v[0] {
 		case '{':
 			if *p == nil {
 				*p = new(Background)
 			}
 			b := *p
-			d.object(path, v, []member{
-				{"at", d.time(&b.At)},
-				{"result", d.str(&b.Result)},
-				{"detail", d.str(&b.Detail)},
+			d.object(name, v, []jsonobj.Field{
+				field("at", d.time(&b.At)),
+				field("result", d.str(&b.Result)),
+				field("detail", d.str(&b.Detail)),
 			})
 		case 'n':
 			*p = nil
 		default:
-			d.wrongType(path)
+			d.wrongType(name)
 		}
+		return !d.stopped
 	}
 }
 
@@ -282,89 +257,11 @@ func stringList(v []byte, p *[]string) (ok bool) {
 		list = []string{}
 	}
 	ok = true
-	for i := skipSpace(v, 1); v[i] != ']'; {
-		end := valueEnd(v, i)
-		switch v[i] {
-		case '"':
-			s, _ := unquote(v[i:end])
-			list = append(list, s)
-		case 'n':
-			list = append(list, "")
-		default:
-			list, ok = append(list, ""), false
-		}
-		i = skipSpace(v, end)
-		if v[i] == ',' {
-			i = skipSpace(v, i+1)
-		}
-	}
+	jsonobj.Items(v, func(item []byte) {
+		s, isString := jsonobj.Unquote(item)
+		list = append(list, s)
+		ok = ok && (isString || item[0] == 'n')
+	})
 	*p = list
 	return ok
-}
-
-// unquote returns the JSON string v as Go text. Plain ASCII without escapes
-// is sliced; anything else goes through encoding/json, which also replaces
-// invalid UTF-8 as it always has. ok is false if v is not a string.
-func unquote(v []byte) (s string, ok bool) {
-	if len(v) < 2 || v[0] != '"' {
-		return "", false
-	}
-	inner := v[1 : len(v)-1]
-	for _, c := range inner {
-		if c < 0x20 || c >= 0x80 || c == '\\' {
-			return s, json.Unmarshal(v, &s) == nil
-		}
-	}
-	return string(inner), true
-}
-
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON white space.
-func skipSpace(v []byte, i int) int {
-	for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// valueEnd returns the index just past the JSON value that starts at v[i],
-// in data that json.Valid accepted.
-func valueEnd(v []byte, i int) int {
-	switch v[i] {
-	case '"':
-		for i++; v[i] != '"'; i++ {
-			if v[i] == '\\' {
-				i++
-			}
-		}
-		return i + 1
-	case '{', '[':
-		depth := 0
-		for ; ; i++ {
-			switch v[i] {
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			case '"':
-				i = valueEnd(v, i) - 1
-			}
-		}
-	default: // a number, true, false or null
-		for i < len(v) && !isDelimiter(v[i]) {
-			i++
-		}
-		return i
-	}
-}
-
-// isDelimiter reports whether c ends a number, true, false or null.
-func isDelimiter(c byte) bool {
-	switch c {
-	case ',', '}', ']', ' ', '\t', '\n', '\r':
-		return true
-	}
-	return false
 }

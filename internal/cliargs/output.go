@@ -46,7 +46,7 @@ func (o Output) Write(w io.Writer, e *store.Entry, key string) error {
 	var err error
 	switch o.format {
 	case "token":
-		_, err = fmt.Fprintln(w, tok)
+		_, err = io.WriteString(w, tok+"\n")
 	case "header":
 		_, err = fmt.Fprintf(w, "Authorization: Bearer %s\n", tok)
 	case "env":
@@ -66,7 +66,7 @@ func (o Output) Write(w io.Writer, e *store.Entry, key string) error {
 		}
 		err = writeJSON(w, v)
 	case "exec-credential":
-		err = writeJSON(w, kubeexec.NewCredential(o.exec, tok, e.ExpiresAt))
+		_, err = w.Write(kubeexec.NewCredential(o.exec, tok, e.ExpiresAt).Encode())
 	default:
 		err = fmt.Errorf("%w: unknown output %q", ErrUsage, o.format)
 	}

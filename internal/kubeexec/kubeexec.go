@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fourinsight-token/fourinsight-token/internal/jsonobj"
 	"github.com/fourinsight-token/fourinsight-token/internal/printable"
 )
 
@@ -42,21 +43,16 @@ type Info struct {
 	Interactive bool
 }
 
-// request is the part of the ExecCredential request this package reads;
-// everything else (spec.cluster with provideClusterInfo, …) is ignored.
-type request struct {
-	Kind       string `json:"kind"`
-	APIVersion string `json:"apiVersion"`
-	Spec       struct {
-		Interactive *bool `json:"interactive"`
-	} `json:"spec"`
-}
-
 // Parse reads the value of KUBERNETES_EXEC_INFO. When it is empty the caller
 // is not kubectl (a person trying the plugin by hand): the answer is V1 and
 // interaction is allowed. A request that does not say whether the plugin may
 // interact (v1beta1 from kubectl before 1.22) is taken as interactive; the
 // broker still refuses terminal prompts where there is no terminal.
+//
+// It reads kind, apiVersion and spec.interactive and ignores the rest
+// (spec.cluster with provideClusterInfo, …). kubectl runs the plugin for
+// every request and the fast front answers it, so it reads without
+// reflection (package jsonobj), keys matched as encoding/json matches them.
 func Parse(raw string) (Info, error) {
 	if strings.TrimSpace(raw) == "" {
 		return Info{APIVersion: V1, Interactive: true}, nil
@@ -64,14 +60,69 @@ func Parse(raw string) (Info, error) {
 	if len(raw) > maxInfo {
 		return Info{}, fmt.Errorf("%w: %d bytes, more than an ExecCredential request can be", ErrBadInfo, len(raw))
 	}
-	var req request
-	if err := json.Unmarshal([]byte(raw), &req); err != nil {
-		return Info{}, fmt.Errorf("%w: not an ExecCredential: %v", ErrBadInfo, err)
+	data := []byte(raw)
+	if !json.Valid(data) {
+		return Info{}, fmt.Errorf("%w: not an ExecCredential: not JSON", ErrBadInfo)
 	}
-	if req.Kind != "" && req.Kind != "ExecCredential" {
-		return Info{}, fmt.Errorf("%w: a %q, not an ExecCredential", ErrBadInfo, clip(req.Kind))
+	var (
+		kind, apiVersion string
+		interactive      *bool
+		wrong            string // the first field of the wrong type
+	)
+	wrongType := func(name string) {
+		if wrong == "" {
+			wrong = name
+		}
 	}
-	info := Info{APIVersion: req.APIVersion, Interactive: true}
+	str := func(p *string) func(string, []byte) bool {
+		return func(name string, v []byte) bool {
+			if s, ok := jsonobj.Unquote(v); ok {
+				*p = s
+			} else if v[0] != 'n' {
+				wrongType(name)
+			}
+			return true
+		}
+	}
+	spec := func(name string, v []byte) bool {
+		switch v[0] {
+		case '{':
+			jsonobj.ReadFields(v, []jsonobj.Field{{Name: "interactive", Read: func(_ string, v []byte) bool {
+				switch v[0] {
+				case 't', 'f':
+					b := v[0] == 't'
+					interactive = &b
+				case 'n':
+					interactive = nil
+				default:
+					wrongType("spec.interactive")
+				}
+				return true
+			}}})
+		case 'n':
+		default:
+			wrongType(name)
+		}
+		return true
+	}
+	switch i := jsonobj.SkipSpace(data, 0); data[i] {
+	case '{':
+		jsonobj.ReadFields(data[i:], []jsonobj.Field{
+			{Name: "kind", Read: str(&kind)},
+			{Name: "apiVersion", Read: str(&apiVersion)},
+			{Name: "spec", Read: spec},
+		})
+	case 'n': // null: nothing asked
+	default:
+		return Info{}, fmt.Errorf("%w: not an ExecCredential: not a JSON object", ErrBadInfo)
+	}
+	if wrong != "" {
+		return Info{}, fmt.Errorf("%w: not an ExecCredential: %s has the wrong type", ErrBadInfo, wrong)
+	}
+	if kind != "" && kind != "ExecCredential" {
+		return Info{}, fmt.Errorf("%w: a %q, not an ExecCredential", ErrBadInfo, clip(kind))
+	}
+	info := Info{APIVersion: apiVersion, Interactive: true}
 	switch info.APIVersion {
 	case "":
 		info.APIVersion = V1
@@ -80,8 +131,8 @@ func Parse(raw string) (Info, error) {
 		return Info{}, fmt.Errorf("%w: kubectl asks for apiVersion %q; this plugin speaks %s and %s: set apiVersion: %s in the kubeconfig's exec section",
 			ErrBadInfo, clip(info.APIVersion), V1, V1beta1, V1)
 	}
-	if req.Spec.Interactive != nil {
-		info.Interactive = *req.Spec.Interactive
+	if interactive != nil {
+		info.Interactive = *interactive
 	}
 	return info, nil
 }
@@ -118,3 +169,37 @@ func NewCredential(info Info, token string, expiry time.Time) Credential {
 
 // clip keeps error messages one short printable line whatever the input held.
 func clip(s string) string { return printable.Cut(printable.Line(s), 60) }
+
+// Encode renders the credential as encoding/json does with two-space
+// indentation, newline included, without reflection (the fast front prints
+// it for every kubectl request). TestCredentialEncodeIsEncodingJSON holds
+// it to encoding/json.
+func (c Credential) Encode() []byte {
+	b := make([]byte, 0, 256+len(c.Status.Token))
+	b = append(b, "{\n  \"kind\": "...)
+	b = appendString(b, c.Kind)
+	b = append(b, ",\n  \"apiVersion\": "...)
+	b = appendString(b, c.APIVersion)
+	b = append(b, ",\n  \"spec\": {},\n  \"status\": {\n    \"token\": "...)
+	b = appendString(b, c.Status.Token)
+	if c.Status.ExpirationTimestamp != "" {
+		b = append(b, ",\n    \"expirationTimestamp\": "...)
+		b = appendString(b, c.Status.ExpirationTimestamp)
+	}
+	return append(b, "\n  }\n}\n"...)
+}
+
+// appendString appends s as a JSON string: as it is when nothing in it
+// needs escaping (a token, a version, a time), else as encoding/json
+// escapes it (HTML characters, U+2028 and U+2029 included).
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}

@@ -1,6 +1,8 @@
 package kubeexec
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -112,6 +114,9 @@ func FuzzParseExecInfo(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		info, err := Parse(raw)
+		if want, wantErr := parseByEncodingJSON(raw); (err == nil) != (wantErr == nil) || err == nil && info != want {
+			t.Fatalf("Parse(%q) = %+v, %v; encoding/json reads %+v, %v", raw, info, err, want, wantErr)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrBadInfo) {
 				t.Fatalf("error not ErrBadInfo: %v", err)
@@ -124,13 +129,55 @@ func FuzzParseExecInfo(f *testing.F) {
 		if info.APIVersion != V1 && info.APIVersion != V1beta1 {
 			t.Fatalf("answers in %q", info.APIVersion)
 		}
-		out, err := json.Marshal(NewCredential(info, "tok", time.Unix(1e9, 0)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		out := NewCredential(info, "tok", time.Unix(1e9, 0)).Encode()
 		back, err := Parse(string(out))
 		if err != nil || back.APIVersion != info.APIVersion {
 			t.Fatalf("the answer does not read back: %v %+v", err, back)
 		}
 	})
+}
+
+// parseByEncodingJSON is Parse as it read the request through encoding/json
+// (the reference FuzzParseExecInfo holds Parse to).
+func parseByEncodingJSON(raw string) (Info, error) {
+	if strings.TrimSpace(raw) == "" {
+		return Info{APIVersion: V1, Interactive: true}, nil
+	}
+	if len(raw) > maxInfo {
+		return Info{}, ErrBadInfo
+	}
+	var req struct {
+		Kind       string `json:"kind"`
+		APIVersion string `json:"apiVersion"`
+		Spec       struct {
+			Interactive *bool `json:"interactive"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal([]byte(raw), &req); err != nil {
+		return Info{}, err
+	}
+	if req.Kind != "" && req.Kind != "ExecCredential" || req.APIVersion != "" && req.APIVersion != V1 && req.APIVersion != V1beta1 {
+		return Info{}, ErrBadInfo
+	}
+	info := Info{APIVersion: cmp.Or(req.APIVersion, V1), Interactive: req.Spec.Interactive == nil || *req.Spec.Interactive}
+	return info, nil
+}
+
+// Encode writes what encoding/json writes, indented as kubectl's examples.
+func TestCredentialEncodeIsEncodingJSON(t *testing.T) {
+	for _, c := range []Credential{
+		NewCredential(Info{APIVersion: V1}, "eyJ.abc-_~+/=", time.Date(2026, 11, 30, 12, 0, 0, 0, time.FixedZone("x", 3600))),
+		NewCredential(Info{APIVersion: V1beta1}, "t", time.Time{}),
+		NewCredential(Info{}, "a\"b<>&\u2028\x01é\xff", time.Unix(1e9, 0)),
+	} {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(c); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Encode(); string(got) != want.String() {
+			t.Errorf("Encode() =\n%s\nencoding/json:\n%s", got, want.String())
+		}
+	}
 }
