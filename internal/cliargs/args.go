@@ -2,7 +2,6 @@ package cliargs
 
 import (
 	"os"
-	"reflect"
 	"strings"
 	"time"
 )
@@ -13,36 +12,35 @@ import (
 // environment. The output (-o, --output-file) and --force are left out:
 // they shape one call, not the session.
 func GlobalArgs(g Globals) []string {
+	if fastParseOff {
+		return nil
+	}
 	var c CLI
 	c.Globals = g
 	c.Output, c.OutputFile, c.Force = "", "", false
-	flags, ok := fastFlags(reflect.ValueOf(&c).Elem(), nil)
-	if !ok {
-		return nil
-	}
 	var args []string
-	for i := range flags {
-		f := &flags[i]
-		name := "--" + f.longName()
-		switch f.kind {
-		case fastString:
-			if s := f.v.String(); s != "" {
-				args = append(args, name+"="+s)
+	for i := range fastFlagTable {
+		f := &fastFlagTable[i]
+		name := "--" + f.long
+		switch v := fastField(&c, i).(type) {
+		case *string:
+			if *v != "" {
+				args = append(args, name+"="+*v)
 			}
-		case fastBool:
-			if f.v.Bool() {
+		case *bool:
+			if *v {
 				args = append(args, name)
 			}
-		case fastDuration:
-			if d := time.Duration(f.v.Int()); d != 0 {
-				args = append(args, name+"="+d.String())
+		case *time.Duration:
+			if *v != 0 {
+				args = append(args, name+"="+v.String())
 			}
-		case fastDurationPtr: // set, even to 0s: that is a setting too
-			if !f.v.IsNil() {
-				args = append(args, name+"="+time.Duration(f.v.Elem().Int()).String())
+		case **time.Duration: // set, even to 0s: that is a setting too
+			if *v != nil {
+				args = append(args, name+"="+(*v).String())
 			}
-		case fastStrings:
-			for _, s := range f.v.Interface().([]string) {
+		case *[]string:
+			for _, s := range *v {
 				if f.sep != -1 {
 					s = strings.ReplaceAll(s, string(f.sep), `\`+string(f.sep))
 				}

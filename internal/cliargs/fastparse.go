@@ -2,47 +2,49 @@ package cliargs
 
 import (
 	"os"
-	"reflect"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 )
+
+//go:generate go test -tags genflags -run TestFlagTable -update
 
 // ParseFast parses the command line of a plain get — what shells, Makefiles,
 // kubectl and git run thousands of times a day — without kong. kong builds
 // its whole model by reflection at every start (every command, flag and help
 // text), which costs more than the rest of a cached get.
 //
-// It reads the struct tags kong reads (name, short, env, default, enum, sep)
-// and accepts only what it can decide exactly as kong would: the flags of the
-// get command's path (CLI's embedded structs and GetCmd) given as
-// --name=value, --name value or -x value, or bare --name and -x for booleans;
-// the command name "get" once; and the environment variables of those flags.
-// Anything else — help, another command, an unknown or malformed flag, a
-// value kong would reject, a tag or type it does not know — returns false,
-// and kong parses the command line as usual, with its messages.
-// fastparse_test.go checks that both give the same result.
+// It reads the flags from fastFlagTable, which is generated from the struct
+// tags kong reads (name, short, env, default, enum, sep) of the get command's
+// path (CLI's embedded structs and GetCmd); a test fails when the table is
+// stale. It accepts only what it can decide exactly as kong would: those flags
+// given as --name=value, --name value or -x value, or bare --name and -x for
+// booleans; the command name "get" once; and the environment variables of
+// those flags. Anything else — help, another command, an unknown or malformed
+// flag, a value kong would reject, a model the table cannot describe
+// (fastParseOff) — returns false, and kong parses the command line as usual,
+// with its messages. cmd/fourinsight-token-cli's fastparse_test.go checks that
+// both give the same result.
 //
-// It allocates little: every first allocation of a size touches fresh
-// memory, and page faults are a good part of a short process's time.
+// It uses no reflection and allocates little: every first allocation of a
+// size touches fresh memory, and page faults are a good part of a short
+// process's time.
 func ParseFast(args []string, cli *CLI) bool {
-	var c CLI
-	var buf [48]fastFlag
-	flags, ok := fastFlags(reflect.ValueOf(&c).Elem(), buf[:0])
-	if !ok {
+	if fastParseOff {
 		return false
 	}
+	var c CLI
+	var flagged [len(fastFlagTable)]bool // a list given on the command line
 	// Environment and defaults first (kong's Reset), then the command line.
-	for i := range flags {
-		if !flags[i].reset() {
+	for i := range fastFlagTable {
+		if !fastFlagTable[i].reset(&c, i) {
 			return false
 		}
 	}
 	get := false
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
-		var f *fastFlag
+		f := -1
 		value, inline := "", false
 		switch {
 		case arg == "get" && !get:
@@ -51,18 +53,19 @@ func ParseFast(args []string, cli *CLI) bool {
 		case len(arg) > 2 && strings.HasPrefix(arg, "--"):
 			var name string
 			name, value, inline = strings.Cut(arg[2:], "=")
-			f = findFlag(flags, func(f *fastFlag) bool { return f.longName() == name })
+			f = findLong(name)
 		case len(arg) == 2 && arg[0] == '-' && arg[1] != '-':
-			f = findFlag(flags, func(f *fastFlag) bool { return f.short == arg[1:] })
+			f = findShort(arg[1:])
 		}
-		if f == nil || f.bad {
+		if f < 0 {
 			return false
 		}
-		if f.kind == fastBool {
+		flag := &fastFlagTable[f]
+		if flag.kind == fastBool {
 			if inline {
 				return false
 			}
-			f.v.SetBool(true)
+			*fastField(&c, f).(*bool) = true
 			continue
 		}
 		if !inline {
@@ -72,21 +75,22 @@ func ParseFast(args []string, cli *CLI) bool {
 			}
 			i++
 			value = args[i]
-			if f.kind == fastStrings {
-				// kong checks each item of the list the same way.
-				for _, item := range splitEscaped(value, f.sep) {
-					if item != "-" && strings.HasPrefix(item, "-") {
-						return false
-					}
-				}
+			if flag.kind == fastStrings && !itemsLookLikeValues(value, flag.sep) {
+				return false
 			}
 		}
-		if !f.parse(value, true) {
+		if flag.kind == fastStrings && !flagged[f] {
+			// The command line replaces the list the environment or the
+			// default gave (with an empty list, as kong does, not nil).
+			*fastField(&c, f).(*[]string) = []string{}
+			flagged[f] = true
+		}
+		if !flag.parse(&c, f, value) {
 			return false
 		}
 	}
-	for i := range flags {
-		if !flags[i].checkEnum() {
+	for i := range fastFlagTable {
+		if !fastFlagTable[i].checkEnum(&c, i) {
 			return false
 		}
 	}
@@ -94,203 +98,77 @@ func ParseFast(args []string, cli *CLI) bool {
 	return true
 }
 
-func findFlag(flags []fastFlag, match func(*fastFlag) bool) *fastFlag {
-	for i := range flags {
-		if match(&flags[i]) {
-			return &flags[i]
+func findLong(name string) int {
+	for i := range fastFlagTable {
+		if fastFlagTable[i].long == name {
+			return i
 		}
 	}
-	return nil
+	return -1
+}
+
+func findShort(short string) int {
+	for i := range fastFlagTable {
+		if fastFlagTable[i].short == short {
+			return i
+		}
+	}
+	return -1
 }
 
 type fastKind int
 
 const (
-	fastString fastKind = iota
-	fastBool
-	fastDuration
-	fastDurationPtr
-	fastStrings
+	fastString      fastKind = iota // string
+	fastBool                        // bool
+	fastDuration                    // time.Duration
+	fastDurationPtr                 // *time.Duration
+	fastStrings                     // []string
 )
 
-// fastFlag is one flag as kong would see it.
+// fastFlag is one flag as kong sees it: one row of fastFlagTable, whose
+// field in a CLI is fastField(c, row).
 type fastFlag struct {
-	v       reflect.Value // the field, settable
-	field   string        // the field's name
-	kind    fastKind
-	name    string // long name without "--": the name tag, else computed on first use
-	short   string // one character, or ""
-	envs    string // the env tag: names separated by ',' or ' '
-	def     string
-	hasDef  bool
-	enum    string
-	sep     rune
-	flagged bool // given on the command line: a list starts afresh
-	bad     bool // its name is not one kong derives alike: leave it to kong
-}
-
-// fastFlags appends to flags the flags of the get command's path in v (a
-// CLI): the fields of CLI and of its embedded structs, and those of the
-// default command. ok is false if anything in the model is beyond parseFast.
-func fastFlags(v reflect.Value, flags []fastFlag) (_ []fastFlag, ok bool) {
-	var walk func(v reflect.Value, inGet bool) bool
-	walk = func(v reflect.Value, inGet bool) bool {
-		if hasHooks(v.Addr().Type()) {
-			return false
-		}
-		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			ft, fv := t.Field(i), v.Field(i)
-			var buf [16]tagPair
-			tags, ok := parseTags(ft.Tag, buf[:0])
-			if !ok {
-				return false
-			}
-			if k, ok := tags.lookup("kong"); ok {
-				if k != "-" {
-					return false // kong-style tags: not read here
-				}
-				continue
-			}
-			if !fv.CanSet() {
-				continue
-			}
-			if _, cmd := tags.lookup("cmd"); cmd {
-				if inGet || ft.Type.Kind() != reflect.Struct {
-					return false
-				}
-				def, hasDef := tags.lookup("default")
-				name := tags.get("name")
-				if name == "" {
-					name = kongName(ft.Name)
-				}
-				switch {
-				case name == "":
-					return false
-				case hasDef && (def != "withargs" || name != "get"):
-					return false // another default command
-				case name == "get":
-					if !hasDef || !walk(fv, true) {
-						return false
-					}
-				}
-				continue // another command: not on get's path
-			}
-			if ft.Anonymous {
-				if ft.Type.Kind() != reflect.Struct || ft.Tag != "" || !walk(fv, inGet) {
-					return false
-				}
-				continue
-			}
-			f, ok := newFastFlag(ft, fv, tags)
-			if !ok {
-				return false
-			}
-			flags = append(flags, f)
-		}
-		return true
-	}
-	ok = walk(v, false)
-	return flags, ok
-}
-
-// fastTags are the struct tags parseFast understands; any other kong tag
-// (arg, aliases, negatable, type, xor, required, prefix…) sends the command
-// line to kong.
-const fastTags = " cmd name short env default enum sep help placeholder hidden group kong "
-
-func newFastFlag(ft reflect.StructField, fv reflect.Value, tags tagPairs) (fastFlag, bool) {
-	f := fastFlag{v: fv, field: ft.Name, name: tags.get("name"), sep: ','}
-	switch ft.Type {
-	case reflect.TypeFor[string]():
-		f.kind = fastString
-	case reflect.TypeFor[bool]():
-		f.kind = fastBool
-	case reflect.TypeFor[time.Duration]():
-		f.kind = fastDuration
-	case reflect.TypeFor[*time.Duration]():
-		f.kind = fastDurationPtr
-	case reflect.TypeFor[[]string]():
-		f.kind = fastStrings
-	default:
-		return f, false
-	}
-	for _, k := range [...]string{"name", "short", "env", "default", "enum", "sep"} {
-		if strings.Contains(tags.get(k), "${") {
-			return f, false // kong would interpolate it
-		}
-	}
-	if s := tags.get("short"); s != "" {
-		if utf8.RuneCountInString(s) != 1 {
-			return f, false
-		}
-		f.short = s
-	}
-	f.envs = tags.get("env")
-	f.def, f.hasDef = tags.lookup("default")
-	f.enum = tags.get("enum")
-	if s, ok := tags.lookup("sep"); ok {
-		switch r, n := utf8.DecodeRuneInString(s); {
-		case s == "none":
-			f.sep = -1
-		case n > 0 && n == len(s):
-			f.sep = r
-		default:
-			return f, false
-		}
-	}
-	return f, true
-}
-
-// longName is the flag's name without "--", as kong derives it.
-func (f *fastFlag) longName() string {
-	if f.name == "" {
-		if f.name = kongName(f.field); f.name == "" {
-			f.bad = true
-		}
-	}
-	return f.name
+	long   string   // without "--"
+	short  string   // one character, or ""
+	envs   []string // the environment variables that set it, the first one set wins
+	def    string   // its default, if hasDef
+	hasDef bool
+	enum   []string // the values allowed, if not nil
+	sep    rune     // fastStrings: the separator of items in one value; -1: none
+	kind   fastKind
 }
 
 // reset applies the flag's environment variable (the first one set) or its
 // default, as kong does before it reads the command line.
-func (f *fastFlag) reset() bool {
-	for rest := f.envs; rest != ""; {
-		i := strings.IndexAny(rest, ", ")
-		env := rest
-		if i >= 0 {
-			env, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = ""
-		}
-		if env == "" {
-			continue
-		}
+func (f *fastFlag) reset(c *CLI, row int) bool {
+	for _, env := range f.envs {
 		if v, ok := os.LookupEnv(env); ok {
-			return f.parse(v, false)
+			return f.parse(c, row, v)
 		}
 	}
 	if f.hasDef {
-		return f.parse(f.def, false)
+		return f.parse(c, row, f.def)
 	}
 	return true
 }
 
-// parse sets the flag from one value, the way kong's mappers do. flagged: the
-// value comes from the command line.
-func (f *fastFlag) parse(s string, flagged bool) bool {
+// parse sets the flag's field in c from one value, the way kong's mappers
+// do; a list's items are added to it.
+func (f *fastFlag) parse(c *CLI, row int, s string) bool {
 	if !utf8.ValidString(s) { // kong's JSON round trip would alter it
 		return false
 	}
 	switch f.kind {
 	case fastString:
-		f.v.SetString(s)
+		*fastField(c, row).(*string) = s
 	case fastBool:
+		b := fastField(c, row).(*bool)
 		switch strings.ToLower(s) {
 		case "true", "1", "yes":
-			f.v.SetBool(true)
+			*b = true
 		case "false", "0", "no":
-			f.v.SetBool(false)
+			*b = false
 		default:
 			return false
 		}
@@ -299,220 +177,88 @@ func (f *fastFlag) parse(s string, flagged bool) bool {
 		if err != nil {
 			return false
 		}
-		f.v.SetInt(int64(d))
+		*fastField(c, row).(*time.Duration) = d
 	case fastDurationPtr:
 		d, err := time.ParseDuration(s)
 		if err != nil {
 			return false
 		}
-		f.v.Set(reflect.ValueOf(&d))
+		*fastField(c, row).(**time.Duration) = &d
 	case fastStrings:
-		list := f.v.Interface().([]string)
-		switch {
-		case !flagged:
-			list = nil
-		case !f.flagged:
-			list = []string{} // the command line replaces the environment's list
-			f.flagged = true
-		}
-		f.v.Set(reflect.ValueOf(append(list, splitEscaped(s, f.sep)...)))
+		list := fastField(c, row).(*[]string)
+		*list = appendSplit(*list, s, f.sep)
 	}
 	return true
 }
 
-func (f *fastFlag) checkEnum() bool {
-	if f.enum == "" {
+func (f *fastFlag) checkEnum(c *CLI, row int) bool {
+	if f.enum == nil {
 		return true
-	}
-	allowed := func(v string) bool {
-		for rest := f.enum; ; {
-			e, after, more := strings.Cut(rest, ",")
-			if strings.TrimSpace(e) == v {
-				return true
-			}
-			if !more {
-				return false
-			}
-			rest = after
-		}
 	}
 	switch f.kind {
 	case fastString:
-		return allowed(f.v.String())
+		return f.allowed(*fastField(c, row).(*string))
 	case fastStrings:
-		for _, s := range f.v.Interface().([]string) {
-			if !allowed(s) {
+		for _, s := range *fastField(c, row).(*[]string) {
+			if !f.allowed(s) {
 				return false
 			}
 		}
 		return true
 	}
-	return false
+	return false // the generator gives no other kind an enum
 }
 
-// hasHooks reports whether kong would call a method of t while parsing: hooks,
-// validators, custom mappers or signatures.
-func hasHooks(t reflect.Type) bool {
-	if t.NumMethod() == 0 {
-		return false
-	}
-	for _, m := range [...]string{"BeforeReset", "BeforeResolve", "BeforeApply", "AfterApply", "Validate", "Decode", "Signature", "IgnoreDefault"} {
-		if _, ok := t.MethodByName(m); ok {
+func (f *fastFlag) allowed(v string) bool {
+	for _, e := range f.enum {
+		if e == v {
 			return true
 		}
 	}
 	return false
 }
 
-// tagPair is one key:"value" of a struct tag, its value unquoted.
-type tagPair struct{ key, value string }
-
-// tagPairs are a field's tags, read once: every later question about them is
-// a look-up here, not another scan of the tag (help texts make tags long,
-// and reflect.StructTag.Lookup scans from the start every time).
-type tagPairs []tagPair
-
-func (ts tagPairs) lookup(key string) (string, bool) {
-	for _, t := range ts {
-		if t.key == key {
-			return t.value, true
+// itemsLookLikeValues reports whether kong takes each item of a list value
+// that follows its flag as a value: like the value itself, an item that
+// looks like a flag is not one.
+func itemsLookLikeValues(value string, sep rune) bool {
+	for _, item := range appendSplit(nil, value, sep) {
+		if item != "-" && strings.HasPrefix(item, "-") {
+			return false
 		}
 	}
-	return "", false
+	return true
 }
 
-func (ts tagPairs) get(key string) string { v, _ := ts.lookup(key); return v }
-
-// parseTags reads a struct tag as reflect.StructTag.Lookup does, into pairs
-// (appended to buf, whose capacity bounds how many are read), and reports
-// false for anything parseFast does not handle: a key outside fastTags, a
-// key given twice, a malformed tag. Only the values parseFast uses are
-// unquoted; the others (help, placeholder) are only checked to be well
-// formed.
-func parseTags(tag reflect.StructTag, buf []tagPair) (tagPairs, bool) {
-	s := string(tag)
-	for {
-		s = strings.TrimLeft(s, " ")
-		if s == "" {
-			return buf, true
-		}
-		colon := strings.Index(s, `:"`)
-		if colon <= 0 || strings.ContainsAny(s[:colon], " \"") {
-			return nil, false
-		}
-		key := s[:colon]
-		if !strings.Contains(fastTags, " "+key+" ") || len(buf) == cap(buf) {
-			return nil, false
-		}
-		if _, dup := tagPairs(buf).lookup(key); dup {
-			return nil, false
-		}
-		s = s[colon+1:]
-		end, escaped := 1, false
-		for end < len(s) && s[end] != '"' {
-			if s[end] == '\\' {
-				end++
-				escaped = true
-			}
-			end++
-		}
-		if end >= len(s) {
-			return nil, false
-		}
-		quoted := s[:end+1]
-		value := quoted[1:end]
-		if escaped || strings.ContainsAny(value, "\n\r") {
-			v, err := strconv.Unquote(quoted)
-			if err != nil {
-				return nil, false
-			}
-			value = v
-		}
-		buf = append(buf, tagPair{key, value})
-		s = s[end+1:]
-	}
-}
-
-// kongName is kong's flag and command name for a field: its camel-case words,
-// lower-cased and joined by '-' (ClientSecretFile → client-secret-file,
-// CAFile → ca-file, DeviceAuthURL → device-auth-url). "" for a name that is
-// not ASCII letters and digits.
-func kongName(field string) string {
-	class := func(c byte) int {
-		switch {
-		case c >= 'a' && c <= 'z':
-			return 1
-		case c >= 'A' && c <= 'Z':
-			return 2
-		case c >= '0' && c <= '9':
-			return 3
-		}
-		return 4
-	}
-	var b strings.Builder
-	b.Grow(len(field) + 4)
-	for i := 0; i < len(field); {
-		c := class(field[i])
-		if c == 4 {
-			return ""
-		}
-		j := i + 1
-		for j < len(field) && class(field[j]) == c {
-			j++
-		}
-		// A run of capitals followed by lower case gives its last capital
-		// to the next word: "CAF" "ile" → "CA" "File".
-		if c == 2 && j-i > 1 && j < len(field) && class(field[j]) == 1 {
-			j--
-		}
-		// A capital followed by lower case starts one word: "F" + "ile".
-		if c == 2 && j-i == 1 && j < len(field) && class(field[j]) == 1 {
-			for j < len(field) && class(field[j]) == 1 {
-				j++
-			}
-		}
-		if b.Len() > 0 {
-			b.WriteByte('-')
-		}
-		for k := i; k < j; k++ {
-			ch := field[k]
-			if class(ch) == 2 {
-				ch += 'a' - 'A'
-			}
-			b.WriteByte(ch)
-		}
-		i = j
-	}
-	return b.String()
-}
-
-// splitEscaped splits s at sep as kong does for list values: a backslash
-// before sep keeps the separator in the item; before anything else, the
-// backslash is kept.
-func splitEscaped(s string, sep rune) []string {
+// appendSplit appends to list the items of s split at sep as kong splits
+// list values (kong.SplitEscaped): a backslash before sep keeps the
+// separator in the item; before anything else, the backslash is kept. sep
+// -1: s is one item.
+func appendSplit(list []string, s string, sep rune) []string {
 	if sep == -1 {
-		return []string{s}
+		return append(list, s)
 	}
-	var out []string
 	var item strings.Builder
-	runes := []rune(s)
-	for i := 0; i < len(runes); i++ {
-		switch ch := runes[i]; {
-		case ch == '\\' && i < len(runes)-1:
-			i++
-			if runes[i] != sep {
+	for i := 0; i < len(s); {
+		ch, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch {
+		case ch == '\\' && i < len(s):
+			next, m := utf8.DecodeRuneInString(s[i:])
+			i += m
+			if next != sep {
 				item.WriteRune('\\')
 			}
-			item.WriteRune(runes[i])
+			item.WriteRune(next)
 		case ch == sep:
-			out = append(out, item.String())
+			list = append(list, item.String())
 			item.Reset()
 		default:
 			item.WriteRune(ch)
 		}
 	}
 	if item.Len() > 0 {
-		out = append(out, item.String())
+		list = append(list, item.String())
 	}
-	return out
+	return list
 }
