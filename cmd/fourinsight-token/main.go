@@ -91,7 +91,7 @@ func (h hit) served() {
 	store.StartRefreshAhead(h.file.ClaimRefreshAhead, h.r.Key, func() error {
 		path, err := findCLI()
 		if err == nil {
-			_, err = detach.Start(path, nil, append([]string{"refresh-ahead"}, cliargs.GlobalArgs(h.g)...)...)
+			err = detach.StartBeforeExit(path, nil, append([]string{"refresh-ahead"}, cliargs.GlobalArgs(h.g)...)...)
 		}
 		return err
 	}, h.debug)

@@ -15,6 +15,20 @@ import "os"
 // caller that exits at once leaves it to init; a long-running one calls
 // reap (in a goroutine: it blocks until the program ends).
 func Start(path string, env []string, args ...string) (reap func(), err error) {
+	return startWith(path, env, args, false)
+}
+
+// StartBeforeExit is Start for a caller that exits as soon as it returns
+// (the fast front, which leaves the program to init). Such a caller runs
+// no program of its own after it, so its descriptors need not stay
+// inheritable: on Linux one system call marks them all close-on-exec,
+// instead of listing them and marking (then unmarking) each one.
+func StartBeforeExit(path string, env []string, args ...string) error {
+	_, err := startWith(path, env, args, true)
+	return err
+}
+
+func startWith(path string, env, args []string, exiting bool) (reap func(), err error) {
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
@@ -23,5 +37,5 @@ func Start(path string, env []string, args ...string) (reap func(), err error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	return start(path, append([]string{path}, args...), env, null)
+	return start(path, append([]string{path}, args...), env, null, exiting)
 }

@@ -9,7 +9,7 @@ import (
 
 // start, elsewhere: a process group of its own and null streams;
 // descriptors inherited without close-on-exec are not looked at.
-func start(path string, argv, env []string, null *os.File) (func(), error) {
+func start(path string, argv, env []string, null *os.File, _ bool) (func(), error) {
 	p, err := os.StartProcess(path, argv, &os.ProcAttr{
 		Env:   env,
 		Files: []*os.File{null, null, null},

@@ -19,12 +19,20 @@ import (
 // would leave it.
 func TestMain(m *testing.M) {
 	if pidfile := os.Getenv("DETACH_TEST_PIDFILE"); pidfile != "" {
-		if _, err := Start("/bin/sh", nil, "-c", `echo $$ > "$DETACH_TEST_PIDFILE.tmp"; mv "$DETACH_TEST_PIDFILE.tmp" "$DETACH_TEST_PIDFILE"; exec sleep 120`); err != nil {
+		const script = `echo $$ > "$DETACH_TEST_PIDFILE.tmp"; mv "$DETACH_TEST_PIDFILE.tmp" "$DETACH_TEST_PIDFILE"; exec sleep 120`
+		var err error
+		if os.Getenv("DETACH_TEST_EXITING") != "" {
+			err = StartBeforeExit("/bin/sh", nil, "-c", script)
+		} else {
+			_, err = Start("/bin/sh", nil, "-c", script)
+		}
+		if err != nil {
 			os.Stderr.WriteString(err.Error())
 			os.Exit(1)
 		}
-		// The caller's own fd 3 is as it was, for a program it starts later.
-		if flags, err := fcntl(3, syscall.F_GETFD, 0); err != nil || flags&syscall.FD_CLOEXEC != 0 {
+		// Start leaves the caller's own fd 3 as it was, for a program it
+		// starts later.
+		if flags, err := fcntl(3, syscall.F_GETFD, 0); os.Getenv("DETACH_TEST_EXITING") == "" && (err != nil || flags&syscall.FD_CLOEXEC != 0) {
 			os.Stderr.WriteString("fd 3 was left close-on-exec")
 			os.Exit(1)
 		}
@@ -36,15 +44,21 @@ func TestMain(m *testing.M) {
 
 // The caller's pipes close when the caller exits, while the background
 // program still runs, in a process group of its own, with nothing of the
-// caller's.
+// caller's: started by Start, and by StartBeforeExit (the fast front's).
 func TestStartHoldsNoneOfTheCallersDescriptors(t *testing.T) {
+	for _, exiting := range []string{"", "1"} {
+		t.Run("exiting="+exiting, func(t *testing.T) { testHoldsNone(t, exiting) })
+	}
+}
+
+func testHoldsNone(t *testing.T, exiting string) {
 	pidfile := filepath.Join(t.TempDir(), "pid")
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "DETACH_TEST_PIDFILE="+pidfile)
+	cmd.Env = append(os.Environ(), "DETACH_TEST_PIDFILE="+pidfile, "DETACH_TEST_EXITING="+exiting)
 	cmd.ExtraFiles = []*os.File{w}
 	out, err := cmd.Output() // returns when stdout and stderr close
 	w.Close()

@@ -11,14 +11,16 @@ import (
 // on Linux the latter probes pidfd support on first use by starting (and
 // waiting for) one more process, which a caller that starts a single
 // program pays in full.
-func start(path string, argv, env []string, null *os.File) (func(), error) {
+func start(path string, argv, env []string, null *os.File, exiting bool) (func(), error) {
 	// Go opens its own files close-on-exec, but a descriptor this process
 	// inherited without the flag (a shell's `3>&1`, make's jobserver) would
 	// pass to the background program and keep the caller's pipe open. Mark
 	// them for the fork, and unmark them after it, for a caller that hands
 	// them on to a program of its own later (exec).
-	marked := markCloseOnExec()
-	defer unmark(marked)
+	if !exiting || !markAllCloseOnExec() {
+		marked := markCloseOnExec()
+		defer unmark(marked)
+	}
 	fd := null.Fd()
 	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
 		Env:   env,

@@ -7,7 +7,7 @@ import (
 	"syscall"
 )
 
-func start(path string, argv, env []string, null *os.File) (func(), error) {
+func start(path string, argv, env []string, null *os.File, _ bool) (func(), error) {
 	const detachedProcess, createNewProcessGroup = 0x00000008, 0x00000200
 	p, err := os.StartProcess(path, argv, &os.ProcAttr{
 		Env:   env,
