@@ -9,11 +9,12 @@ import "os"
 
 // Start runs path with args (argv[0] is path) detached: standard streams on
 // the null device, no other descriptor inherited, in a process group of its
-// own (Unix; a detached process in a new process group on Windows), with env
-// as its environment (nil: this process's) and this working directory. It
-// does not wait for it: a
-// caller that exits at once leaves it to init; a long-running one calls
-// reap (in a goroutine: it blocks until the program ends).
+// own (Unix; a detached process in a new process group on Windows), at a
+// lower priority (niceness +10; below normal on Windows), with env as its
+// environment (nil: this process's) and this working directory. It does
+// not wait for it: a caller that exits at once leaves it to init; a
+// long-running one calls reap (in a goroutine: it blocks until the program
+// ends).
 func Start(path string, env []string, args ...string) (reap func(), err error) {
 	return startWith(path, env, args, false)
 }

@@ -92,6 +92,15 @@ func testHoldsNone(t *testing.T, exiting string) {
 	if pgid, err := syscall.Getpgid(pid); err != nil || pgid != pid {
 		t.Fatalf("process group of the background program = %d (%v), want its own (%d)", pgid, err, pid)
 	}
+	// Background work: niceness 10 above the caller's (this test's).
+	mine, err1 := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
+	its, err2 := syscall.Getpriority(syscall.PRIO_PROCESS, pid)
+	if runtime.GOOS == "linux" { // 20 - niceness
+		mine, its = 20-mine, 20-its
+	}
+	if err1 != nil || err2 != nil || its-mine != min(10, 19-mine) {
+		t.Errorf("niceness of the background program %d, of its caller %d (%v, %v): want 10 more", its, mine, err1, err2)
+	}
 	if runtime.GOOS == "linux" {
 		fds, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
 		if err != nil {

@@ -4,6 +4,7 @@ package detach
 
 import (
 	"os"
+	"runtime"
 	"syscall"
 )
 
@@ -34,6 +35,7 @@ func start(path string, argv, env []string, null *os.File, exiting bool) (func()
 	if err != nil {
 		return nil, &os.PathError{Op: "fork/exec", Path: path, Err: err}
 	}
+	lowerPriority(pid)
 	return func() {
 		var ws syscall.WaitStatus
 		for {
@@ -73,4 +75,21 @@ func fcntl(fd, cmd, arg int) (int, error) {
 		return 0, errno
 	}
 	return int(r), nil
+}
+
+// lowerPriority makes the program background work: niceness 10 above ours
+// (at most 19). Started just before its caller exits, it would otherwise
+// take the CPU the caller needs to finish (kubectl and git wait for that),
+// and a refresh is never in a hurry: its time goes to the provider.
+func lowerPriority(pid int) {
+	nice := 10
+	// getpriority returns 20 - niceness on Linux (so that it is never
+	// negative); elsewhere the niceness itself.
+	if prio, err := syscall.Getpriority(syscall.PRIO_PROCESS, 0); err == nil {
+		if runtime.GOOS == "linux" {
+			prio = 20 - prio
+		}
+		nice = min(prio+10, 19)
+	}
+	syscall.Setpriority(syscall.PRIO_PROCESS, pid, nice)
 }
