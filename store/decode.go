@@ -54,7 +54,7 @@ func Decode(data []byte) (*Entry, error) {
 		field("expires_at", d.number(&expiresAt)),
 		field("scope", func(_ string, v []byte) bool { scope = v; return true }),
 		field("token_url", d.str(&e.TokenURL)),
-		field(Namespace, d.meta(&e.Meta)),
+		field(Namespace, objectOf(&d, &e.Meta, d.metaFields)),
 	})
 	if d.err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrCorrupt, d.err)
@@ -186,35 +186,17 @@ func (d *decoder) time(p *time.Time) func(string, []byte) bool {
 	}
 }
 
-func (d *decoder) meta(p **Meta) func(string, []byte) bool {
+// objectOf reads a member whose value is an object into *p, allocated on
+// first use (a second member of the same name reads into the same one, as
+// encoding/json does), or null.
+func objectOf[T any](d *decoder, p **T, fields func(*T) []jsonobj.Field) func(string, []byte) bool {
 	return func(name string, v []byte) bool {
 		switch v[0] {
 		case '{':
 			if *p == nil {
-				*p = new(Meta)
+				*p = new(T)
 			}
-			m := *p
-			d.object(name, v, []jsonobj.Field{
-				field("provider", d.str(&m.Provider)),
-				field("client_id", d.str(&m.ClientID)),
-				field("flow", d.str(&m.Flow)),
-				field("subject", d.str(&m.Subject)),
-				field("profile", d.str(&m.Profile)),
-				field("updated", d.time(&m.Updated)),
-				field("issuer", d.str(&m.Issuer)),
-				field("auth_url", d.str(&m.AuthURL)),
-				field("token_url", d.str(&m.TokenURL)),
-				field("device_auth_url", d.str(&m.DeviceAuthURL)),
-				field("revocation_url", d.str(&m.RevocationURL)),
-				field("signin_url", d.str(&m.SignInURL)),
-				field("scopes", d.strings(&m.Scopes)),
-				field("trust_hosts", d.strings(&m.TrustHosts)),
-				field("api_base", d.str(&m.APIBase)),
-				field("confidential", d.boolean(&m.Confidential)),
-				field("refresh_token_sha256", d.str(&m.RefreshTokenSHA256)),
-				field("issued", d.time(&m.Issued)),
-				field("background_refresh", d.background(&m.Background)),
-			})
+			d.object(name, v, fields(*p))
 		case 'n':
 			*p = nil
 		default:
@@ -224,25 +206,35 @@ func (d *decoder) meta(p **Meta) func(string, []byte) bool {
 	}
 }
 
-func (d *decoder) background(p **Background) func(string, []byte) bool {
-	return func(name string, v []byte) bool {
-		switch v[0] {
-		case '{':
-			if *p == nil {
-				*p = new(Background)
-			}
-			b := *p
-			d.object(name, v, []jsonobj.Field{
-				field("at", d.time(&b.At)),
-				field("result", d.str(&b.Result)),
-				field("detail", d.str(&b.Detail)),
-			})
-		case 'n':
-			*p = nil
-		default:
-			d.wrongType(name)
-		}
-		return !d.stopped
+func (d *decoder) metaFields(m *Meta) []jsonobj.Field {
+	return []jsonobj.Field{
+		field("provider", d.str(&m.Provider)),
+		field("client_id", d.str(&m.ClientID)),
+		field("flow", d.str(&m.Flow)),
+		field("subject", d.str(&m.Subject)),
+		field("profile", d.str(&m.Profile)),
+		field("updated", d.time(&m.Updated)),
+		field("issuer", d.str(&m.Issuer)),
+		field("auth_url", d.str(&m.AuthURL)),
+		field("token_url", d.str(&m.TokenURL)),
+		field("device_auth_url", d.str(&m.DeviceAuthURL)),
+		field("revocation_url", d.str(&m.RevocationURL)),
+		field("signin_url", d.str(&m.SignInURL)),
+		field("scopes", d.strings(&m.Scopes)),
+		field("trust_hosts", d.strings(&m.TrustHosts)),
+		field("api_base", d.str(&m.APIBase)),
+		field("confidential", d.boolean(&m.Confidential)),
+		field("refresh_token_sha256", d.str(&m.RefreshTokenSHA256)),
+		field("issued", d.time(&m.Issued)),
+		field("background_refresh", objectOf(d, &m.Background, d.backgroundFields)),
+	}
+}
+
+func (d *decoder) backgroundFields(b *Background) []jsonobj.Field {
+	return []jsonobj.Field{
+		field("at", d.time(&b.At)),
+		field("result", d.str(&b.Result)),
+		field("detail", d.str(&b.Detail)),
 	}
 }
 
