@@ -58,15 +58,21 @@ type hit struct {
 // lookup reads the entry of the call the global flags describe and decides
 // whether it can serve (profile.Settings.Decide, as the broker decides).
 // ok is false for anything the front leaves to the full command line.
-func lookup(g cliargs.Globals, stderr io.Writer) (h hit, ok bool) {
+//
+// The hit is on the heap and the flags are passed by pointer: a cached get
+// is one short process, and copies of these large values on the stack made
+// it grow (and be copied) one time more.
+func lookup(g *cliargs.Globals, stderr io.Writer) (h *hit, ok bool) {
 	if g.Force || g.NoStore || g.ClientSecretFile == "-" || g.OutputFile != "" {
 		return h, false // a sign-in, no cache, stdin to read, or a file to write
 	}
-	r, err := cliargs.Resolve(g, nil) // nil: no stdin or pipe is read here (cliargs.ErrPipe)
-	if err != nil || r.Settings.Profile.Store == "keyring" {
+	h = &hit{g: *g, debug: debugf(g.Verbose, stderr)}
+	var err error
+	r := &h.r
+	if *r, err = cliargs.Resolve(h.g, nil); err != nil || r.Settings.Profile.Store == "keyring" { // nil: no stdin or pipe is read here (cliargs.ErrPipe)
 		return h, false
 	}
-	h = hit{g: g, r: r, file: store.File{Dir: r.Dir, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}, debug: debugf(g.Verbose, stderr)}
+	h.file = store.File{Dir: r.Dir, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
 	if h.e, err = h.file.Load(r.Key); err == nil {
 		h.d, err = r.Settings.Decide(r.Key, h.e, r.MinValid, r.RefreshAhead, time.Now())
 	}
@@ -84,7 +90,7 @@ func lookup(g cliargs.Globals, stderr io.Writer) (h hit, ok bool) {
 
 // served finishes a call the cache answered: inside the refresh-ahead window
 // it starts one background refresh (reaped by init: this process exits now).
-func (h hit) served() {
+func (h *hit) served() {
 	if !h.d.RenewAhead {
 		return
 	}
@@ -107,7 +113,7 @@ func serveCached(args []string, stdout, stderr io.Writer) (code int, served bool
 	if err != nil {
 		return 0, false
 	}
-	h, ok := lookup(c.Globals, stderr)
+	h, ok := lookup(&c.Globals, stderr)
 	if !ok {
 		return 0, false
 	}
@@ -133,7 +139,7 @@ func serveGit(flags []string, stdin io.Reader, stdout, stderr io.Writer) (code i
 	if !cliargs.ParseFast(flags, &c) || c.Output != "" {
 		return 0, false
 	}
-	h, ok := lookup(c.Globals, stderr)
+	h, ok := lookup(&c.Globals, stderr)
 	if !ok {
 		return 0, false
 	}
