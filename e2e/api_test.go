@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -399,20 +400,40 @@ func TestProxyRefusesOthers(t *testing.T) {
 	}
 }
 
-// A large download relays through the proxy in flat memory.
+// A large download relays through the proxy in flat memory, from an http
+// API and from an https one (TLS records are read ahead and coalesced).
 func TestProxyStreamsLargeBody(t *testing.T) {
 	needTool(t, "curl")
-	u, _, _ := apiUser(t)
-	px := StartProxy(t, u, "-s", "svc")
-	const size = 512 << 20
-	status, body := curl(t, u, "-o", "/dev/null", "-w", "%{size_download}\n%{http_code}", fmt.Sprintf("%sv1.1/Blob?size=%d", px.URL, size))
-	if status != 200 || body != strconv.Itoa(size) {
-		t.Fatalf("%d, %s bytes", status, body)
-	}
-	hwm := peakRSS(t, px.Cmd.Process.Pid)
-	t.Logf("relayed %d MiB; proxy peak RSS %d MiB", size>>20, hwm>>10)
-	if hwm > 40<<10 {
-		t.Fatalf("proxy peak RSS %d MiB relaying %d MiB", hwm>>10, size>>20)
+	for _, useTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "https"}[useTLS], func(t *testing.T) {
+			p := StartProvider(t, testop.Options{})
+			u := NewUser(t)
+			u.ServiceAccount(p)
+			api, err := testapi.Start(context.Background(), testapi.Options{Issuer: p.Issuer(), TLS: useTLS})
+			if err != nil {
+				t.Fatalf("starting the test API: %v", err)
+			}
+			t.Cleanup(api.Close)
+			u.Setenv("FOURINSIGHT_API_BASE=" + api.URL() + "/")
+			if useTLS {
+				ca := filepath.Join(u.Home, "api-ca.pem")
+				if err := os.WriteFile(ca, api.CertPEM(), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				u.Setenv("FOURINSIGHT_CA_FILE=" + ca)
+			}
+			px := StartProxy(t, u, "-s", "svc")
+			const size = 512 << 20
+			status, body := curl(t, u, "-o", "/dev/null", "-w", "%{size_download}\n%{http_code}", fmt.Sprintf("%sv1.1/Blob?size=%d", px.URL, size))
+			if status != 200 || body != strconv.Itoa(size) {
+				t.Fatalf("%d, %s bytes", status, body)
+			}
+			hwm := peakRSS(t, px.Cmd.Process.Pid)
+			t.Logf("relayed %d MiB; proxy peak RSS %d MiB", size>>20, hwm>>10)
+			if hwm > 40<<10 {
+				t.Fatalf("proxy peak RSS %d MiB relaying %d MiB", hwm>>10, size>>20)
+			}
+		})
 	}
 }
 

@@ -35,10 +35,11 @@ func (a *app) proxy(ctx context.Context) error {
 		return err
 	}
 	// Bodies pass through as the API sent them (no transparent gzip), in
-	// large reads.
+	// large reads, also over TLS (proxy.ReadAhead).
 	transport := client.HTTP.Transport.(*http.Transport).Clone()
 	transport.DisableCompression = true
 	transport.ReadBufferSize, transport.WriteBufferSize = 64<<10, 64<<10
+	transport.DialContext = proxy.ReadAhead(transport.DialContext)
 	p := &proxy.Proxy{
 		Upstream:       target.Base,
 		Tokens:         client.Tokens,

@@ -263,9 +263,7 @@ func (b *bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no token for the API: %w", err)
 	}
-	out := req.Clone(ctx)
-	out.Header.Set("Authorization", "Bearer "+token)
-	resp, err := b.next.RoundTrip(out)
+	resp, err := b.send(req, token)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -280,14 +278,27 @@ func (b *bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	io.CopyN(io.Discard, resp.Body, 64<<10)
 	resp.Body.Close()
-	again := req.Clone(ctx)
 	if req.GetBody != nil {
+		again := *req
 		if again.Body, err = req.GetBody(); err != nil {
 			return nil, err
 		}
+		req = &again
 	}
-	again.Header.Set("Authorization", "Bearer "+fresh)
-	return b.next.RoundTrip(again)
+	return b.send(req, fresh)
+}
+
+// send sends req with token; a large body of the answer is read in large
+// pieces (see coalesce).
+func (b *bearer) send(req *http.Request, token string) (*http.Response, error) {
+	used := &usedConn{}
+	out := req.Clone(used.trace(req.Context()))
+	out.Header.Set("Authorization", "Bearer "+token)
+	resp, err := b.next.RoundTrip(out)
+	if err == nil {
+		used.coalesce(resp)
+	}
+	return resp, err
 }
 
 // recorder remembers the status for the log line; Unwrap lets the reverse
