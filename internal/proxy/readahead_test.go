@@ -178,7 +178,9 @@ func TestProxyWritesLargePiecesFromTLS(t *testing.T) {
 	if total != size {
 		t.Fatalf("read %d bytes of %d", total, size)
 	}
-	if n := writes.Load() - before; n > size/(48<<10) {
+	// One record per write would be about 16 KiB; coalesced writes average
+	// far more, less under load (the API then fills the socket more slowly).
+	if n := writes.Load() - before; n > size/(24<<10) {
 		t.Fatalf("%d writes to the client for %d MiB, %d KiB each: TLS records were not coalesced", n, size>>20, size/int(n)>>10)
 	}
 }
