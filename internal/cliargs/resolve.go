@@ -71,9 +71,8 @@ func Resolve(g Globals, stdin io.Reader) (Resolved, error) {
 	}
 	// A stat first, not an open: opening a FIFO's read end, even without
 	// reading, lets its writer go on, and the data is lost when the front
-	// closes it (TestFilesHandedOverAreBounded). It costs the front one
-	// system call more than the open alone.
-	// No default config file (most users have none): nothing to open.
+	// closes it (TestFilesHandedOverAreBounded). When the stat finds no
+	// file (most users have none), there is nothing to open.
 	var cfg profile.Config
 	missing := false
 	if stdin == nil {
