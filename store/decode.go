@@ -119,11 +119,7 @@ func (d *decoder) object(name string, v []byte, fields []jsonobj.Field) {
 
 func (d *decoder) str(p *string) func(string, []byte) bool {
 	return func(name string, v []byte) bool {
-		switch v[0] {
-		case '"':
-			*p, _ = jsonobj.Unquote(v)
-		case 'n':
-		default:
+		if !jsonobj.String(v, p) {
 			d.wrongType(name)
 		}
 		return !d.stopped

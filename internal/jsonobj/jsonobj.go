@@ -63,6 +63,20 @@ func Unquote(v []byte) (s string, ok bool) {
 	return string(inner), true
 }
 
+// String decodes the value v into *p as encoding/json decodes into a string
+// field: a string is set, null leaves *p as it was, and anything else is
+// the wrong type (ok false, *p unchanged).
+func String(v []byte, p *string) (ok bool) {
+	if v[0] == 'n' {
+		return true
+	}
+	s, ok := Unquote(v)
+	if ok {
+		*p = s
+	}
+	return ok
+}
+
 // SkipSpace returns the index of the first byte at or after i that is not
 // JSON white space.
 func SkipSpace(v []byte, i int) int {

@@ -97,3 +97,14 @@ func TestMembersStops(t *testing.T) {
 		t.Fatalf("fn called %d times, want 2", n)
 	}
 }
+
+// String keeps encoding/json's rule for a string field.
+func TestString(t *testing.T) {
+	for _, in := range []string{`"a\u00e9"`, `null`, `5`, `true`, `{}`, `[]`} {
+		got, want := "kept", "kept"
+		errWant := json.Unmarshal([]byte(in), &want)
+		if ok := String([]byte(in), &got); ok != (errWant == nil) || got != want {
+			t.Errorf("String(%s) = %q, %v; encoding/json: %q, %v", in, got, ok, want, errWant)
+		}
+	}
+}

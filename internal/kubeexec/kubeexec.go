@@ -76,9 +76,7 @@ func Parse(raw string) (Info, error) {
 	}
 	str := func(p *string) func(string, []byte) bool {
 		return func(name string, v []byte) bool {
-			if s, ok := jsonobj.Unquote(v); ok {
-				*p = s
-			} else if v[0] != 'n' {
+			if !jsonobj.String(v, p) {
 				wrongType(name)
 			}
 			return true
